@@ -1,0 +1,199 @@
+"""Training throughput of rnn_lightning's fit path against a bare PyTorch loop, side by side in one process.
+
+    python benchmarks/throughput.py --data-dir ../shared/data [--steps 300] [--repeats 3] [--json]
+
+Both paths train the default model (LSTM 128, TF initialisation, SGD 0.001, batch 128) on the same
+in-memory MNIST rows. (a) is `python -m rnn_lightning fit --config configs/default.yaml` as built by the
+CLI: TensorBoard logging, the history callback, checkpointing and the progress bar all on. (b) is the
+loop a user would write by hand. Each is timed after a warm-up, alternately, `--repeats` times; the
+medians are reported with their ratio, the peak memory each added, and the fp32 matmul roofline.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from rnn_lightning.cli import build_cli  # noqa: E402
+from rnn_lightning.data import MNISTDataModule  # noqa: E402
+from rnn_lightning.network import RecurrentNetwork  # noqa: E402
+
+
+class PeakRSS:
+    """Samples the process's resident memory every few ms; `peak - start` is what a phase added."""
+
+    def __enter__(self) -> "PeakRSS":
+        self.start = self.peak = self._rss()
+        self._running = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._running = False
+        self._thread.join()
+
+    @staticmethod
+    def _rss() -> int:
+        with open("/proc/self/statm") as file:
+            return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self) -> None:
+        while self._running:
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.005)
+
+    @property
+    def added_mib(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+class StepClock(L.Callback):
+    """Wall time from the end of step `warmup` to the end of the last step (validation excluded)."""
+
+    def __init__(self, warmup: int, steps: int) -> None:
+        self.warmup, self.steps, self.start, self.seconds = warmup, steps, 0.0, 0.0
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == self.warmup:
+            self.start = time.perf_counter()
+        elif trainer.global_step == self.warmup + self.steps:
+            self.seconds = time.perf_counter() - self.start
+
+
+def time_fit_path(args, extra: list[str] = ()) -> tuple[float, float]:
+    """Samples/s and added MiB of the CLI-built fit path (a)."""
+    with tempfile.TemporaryDirectory() as logs:
+        cli = build_cli(
+            [
+                "--config",
+                str(PROJECT / "configs" / "default.yaml"),
+                "--data.data_dir",
+                args.data_dir,
+                "--data.batch_size",
+                str(args.batch_size),
+                "--trainer.max_steps",
+                str(args.warmup + args.steps),
+                "--trainer.logger.init_args.save_dir",
+                logs,
+                "--trainer.num_sanity_val_steps",
+                "0",
+                *extra,
+            ],
+            run=False,
+        )
+        clock = StepClock(args.warmup, args.steps)
+        cli.trainer.callbacks.append(clock)
+        with PeakRSS() as memory:
+            cli.trainer.fit(cli.model, cli.datamodule)
+    return args.steps * args.batch_size / clock.seconds, memory.added_mib
+
+
+def time_bare_loop(args, datamodule: MNISTDataModule) -> tuple[float, float]:
+    """Samples/s and added MiB of a hand-written loop (b): same model, optimizer and batches."""
+    torch.manual_seed(1234)
+    network = RecurrentNetwork(hidden_size=128, init="tf")
+    optimizer = torch.optim.SGD(network.parameters(), lr=0.001)
+    images, labels = datamodule.split("train")
+    batches = torch.randperm(len(images)).split(args.batch_size)
+    with PeakRSS() as memory:
+        for step, index in enumerate(batches[: args.warmup + args.steps], start=1):
+            loss = F.cross_entropy(network(datamodule.to_sequence(images[index])), labels[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if step == args.warmup:
+                start = time.perf_counter()
+        seconds = time.perf_counter() - start
+    return args.steps * args.batch_size / seconds, memory.added_mib
+
+
+def step_flops(batch: int, steps: int = 28, features: int = 28, hidden: int = 128) -> float:
+    """Matrix-product FLOPs of one training step: the LSTM's gate products, forward and twice backward."""
+    forward = 2 * batch * (features + hidden) * 4 * hidden * steps + 2 * batch * hidden * 10
+    return 3 * forward
+
+
+def matmul_flops_per_second(batch: int, features: int = 28, hidden: int = 128) -> float:
+    """Measured fp32 GEMM speed at the model's own shape: (batch, features + hidden) x (., 4 * hidden)."""
+    a, b = torch.randn(batch, features + hidden), torch.randn(features + hidden, 4 * hidden)
+    for _ in range(50):
+        a @ b
+    repeats = 2000
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return repeats * 2 * batch * (features + hidden) * 4 * hidden / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args()
+    if args.warmup + args.steps > 55_000 // args.batch_size:
+        parser.error("warmup + steps must fit in one epoch, so that no validation falls inside the timing")
+
+    datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=args.batch_size)
+    datamodule.setup("fit")
+    fit, bare, fit_mib, bare_mib = [], [], [], []
+    for _ in range(args.repeats):  # alternate, so that drift in machine speed hits both alike
+        speed, mib = time_fit_path(args, ["--trainer.enable_progress_bar", "true"])
+        fit.append(speed), fit_mib.append(mib)
+        speed, mib = time_bare_loop(args, datamodule)
+        bare.append(speed), bare_mib.append(mib)
+
+    fit_speed, bare_speed = statistics.median(fit), statistics.median(bare)
+    gemm = matmul_flops_per_second(args.batch_size)
+    roofline_speed = gemm / step_flops(args.batch_size) * args.batch_size
+    result = {
+        "batch_size": args.batch_size,
+        "threads": torch.get_num_threads(),
+        "fit_path_samples_per_s": round(fit_speed, 1),
+        "bare_loop_samples_per_s": round(bare_speed, 1),
+        "ratio_fit_to_bare": round(fit_speed / bare_speed, 3),
+        "fit_path_runs": [round(s, 1) for s in fit],
+        "bare_loop_runs": [round(s, 1) for s in bare],
+        "fit_path_peak_added_mib": round(max(fit_mib), 1),
+        "bare_loop_peak_added_mib": round(max(bare_mib), 1),
+        "gemm_gflops_at_model_shape": round(gemm / 1e9, 1),
+        "step_gflop": round(step_flops(args.batch_size) / 1e9, 3),
+        "roofline_samples_per_s": round(roofline_speed, 1),
+        "fit_path_fraction_of_roofline": round(fit_speed / roofline_speed, 3),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"\n| path | samples/s (median of {args.repeats}) | peak added MiB |")
+    print("| --- | --- | --- |")
+    print(f"| rnn_lightning fit (default config) | {fit_speed:,.0f} | {max(fit_mib):.0f} |")
+    print(f"| bare PyTorch loop | {bare_speed:,.0f} | {max(bare_mib):.0f} |")
+    print(f"\nfit / bare = {fit_speed / bare_speed:.3f}")
+    print(
+        f"fp32 GEMM at the model's shape: {gemm / 1e9:.1f} GFLOP/s; one step is"
+        f" {step_flops(args.batch_size) / 1e9:.2f} GFLOP, so the matmul roofline is"
+        f" {roofline_speed:,.0f} samples/s; the fit path reaches"
+        f" {fit_speed / roofline_speed:.0%} of it"
+    )
+
+
+if __name__ == "__main__":
+    main()

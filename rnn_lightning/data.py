@@ -1,0 +1,155 @@
+"""MNIST (or Fashion-MNIST) served as sequences, split as the tutorial's `read_data_sets` split it."""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import lightning as L
+import torch
+from torch import Tensor
+from torchvision import datasets
+from typing_extensions import override
+
+from rnn_lightning.batches import BatchOrder, InMemoryBatches
+from rnn_lightning.errors import UserInputError
+from rnn_lightning.idx import check_idx_file
+from rnn_lightning.sequences import SequenceKind, ToSequence, fixed_permutation
+
+VALIDATION_SIZE = 5000  # the tutorial's read_data_sets keeps the first 5,000 training images apart
+DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
+
+
+def raw_files(dataset_class: type[datasets.MNIST], data_dir: Path) -> list[Path]:
+    """The four uncompressed IDX files torchvision reads, in its `<root>/<Name>/raw/` layout."""
+    raw = data_dir / dataset_class.__name__ / "raw"
+    return [raw / os.path.basename(url).removesuffix(".gz") for url, _ in dataset_class.resources]
+
+
+class MNISTDataModule(L.LightningDataModule):
+    """MNIST as sequences: 55,000 images train, the first 5,000 training images validate, 10,000 test.
+
+    Each split stays in memory as one uint8 tensor on the training device; batches are gathered whole.
+
+    Args:
+        data_dir: root folder in torchvision's layout (`<data_dir>/MNIST/raw/`); downloaded into if missing.
+        batch_size: samples per step on each process (under DDP the global batch is this times world size).
+        num_workers: worker processes for decoding image files in `predict`; the in-memory splits need none.
+        dataset: `mnist` or `fashion_mnist` (same format, ten clothing classes).
+        sequence: `rows` (28 steps of 28 pixels, the tutorial), `pixels` (784 steps of 1) or `permuted`.
+        permutation_seed: seed of the fixed pixel order for `permuted`.
+        download: fetch missing files in `prepare_data`; off, a missing file is an error at once.
+    """
+
+    def __init__(
+        self,
+        data_dir: str = "data/",
+        batch_size: int = 128,
+        num_workers: int = 0,
+        dataset: Literal["mnist", "fashion_mnist"] = "mnist",
+        sequence: SequenceKind = "rows",
+        permutation_seed: int = 0,
+        download: bool = True,
+    ) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise UserInputError(f"data.batch_size must be at least 1, got {batch_size}")
+        self.save_hyperparameters()
+        self.data_dir = Path(data_dir)
+        self.dataset_class = DATASETS[dataset]
+        permutation = fixed_permutation(permutation_seed) if sequence == "permuted" else None
+        self.to_sequence = ToSequence(sequence, permutation)
+        self._splits: dict[str, tuple[Tensor, Tensor]] = {}
+        self._train_order: BatchOrder | None = None
+
+    @property
+    def input_size(self) -> int:
+        """Features per time step; the CLI links it to `model.input_size`."""
+        return self.to_sequence.input_size
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.dataset_class.classes)
+
+    @override
+    def prepare_data(self) -> None:
+        """Download only when a file is missing; offline, say which files to put where."""
+        missing = [path for path in raw_files(self.dataset_class, self.data_dir) if not path.is_file()]
+        if not missing:
+            return
+        names = ", ".join(path.name for path in raw_files(self.dataset_class, self.data_dir))
+        where = f"{self.dataset_class.__name__} is not in {missing[0].parent}"
+        if not self.hparams.download:
+            raise UserInputError(f"{where} and data.download is off; put the four files {names} there")
+        try:
+            for train in (True, False):
+                self.dataset_class(str(self.data_dir), train=train, download=True)
+        except Exception as error:
+            raise UserInputError(
+                f"{where} and could not be downloaded ({type(error).__name__}); "
+                f"put the four files {names} there"
+            ) from None
+
+    def _read(self, train: bool) -> tuple[Tensor, Tensor]:
+        for path in raw_files(self.dataset_class, self.data_dir):
+            if not path.is_file():
+                raise UserInputError(
+                    f"{path} is missing; run `fit` once with network access or copy it there"
+                )
+            check_idx_file(path)
+        dataset = self.dataset_class(str(self.data_dir), train=train, download=False)
+        return dataset.data, dataset.targets
+
+    @override
+    def setup(self, stage: str) -> None:
+        if self._splits:
+            return
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        images, labels = self._read(train=True)
+        test_images, test_labels = self._read(train=False)
+        on_device = [t.to(device) for t in (images, labels, test_images, test_labels)]
+        images, labels, test_images, test_labels = on_device
+        self._splits = {
+            "train": (images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:]),
+            "val": (images[:VALIDATION_SIZE], labels[:VALIDATION_SIZE]),
+            "test": (test_images, test_labels),
+        }
+        self.to_sequence.to(device)
+
+    def split(self, name: str) -> tuple[Tensor, Tensor]:
+        """The uint8 images (n, 28, 28) and labels (n,) of `train`, `val` or `test`."""
+        return self._splits[name]
+
+    def _shuffle_seed(self) -> int:
+        # The seed that `seed_everything` set, taken from rank zero so that every rank shards one order.
+        seed = torch.initial_seed() % 2**31
+        return self.trainer.strategy.broadcast(seed) if self.trainer is not None else seed
+
+    def _loader(self, name: str, shuffle: bool) -> InMemoryBatches:
+        images, labels = self._splits[name]
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        order = BatchOrder(
+            len(images),
+            self.hparams.batch_size,
+            shuffle=shuffle,
+            seed=self._shuffle_seed() if shuffle else 0,
+            rank=rank,
+            world_size=world,
+            even_shards=shuffle,
+        )
+        return InMemoryBatches(images, labels, order, self.to_sequence)
+
+    @override
+    def train_dataloader(self) -> InMemoryBatches:
+        return self._loader("train", shuffle=True)
+
+    @override
+    def val_dataloader(self) -> InMemoryBatches:
+        return self._loader("val", shuffle=False)
+
+    @override
+    def test_dataloader(self) -> InMemoryBatches:
+        return self._loader("test", shuffle=False)
+
+    @override
+    def predict_dataloader(self) -> InMemoryBatches:
+        return self._loader("test", shuffle=False)

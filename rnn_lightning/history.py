@@ -1,0 +1,93 @@
+"""The tutorial's running report: a line every `interval` steps, and the performance plot at the end."""
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import matplotlib.pyplot as plt
+from lightning.pytorch.loggers import TensorBoardLogger
+from typing_extensions import override
+
+from rnn_lightning.plot import performance_figure
+
+
+class TrainingHistory(L.Callback):
+    """Records step, minibatch loss and accuracy at step 1 and every `interval` steps, printing the
+    tutorial's line; records validation accuracy after each validation. When fitting ends it writes
+    `history.csv` and `performance.png` into the run's log folder and adds the figure to TensorBoard.
+
+    It reads `train/loss` and `train/acc`, which the module logs every step anyway, so recording costs
+    one host sync per interval and nothing on the other steps.
+    """
+
+    def __init__(self, interval: int = 200) -> None:
+        if interval < 1:
+            raise ValueError(f"interval must be at least 1, got {interval}")
+        self.interval = interval
+        self.train_records: list[tuple[int, float, float]] = []  # (step, loss, accuracy)
+        self.val_records: list[tuple[int, float]] = []  # (step, accuracy)
+
+    def _report(self, trainer: L.Trainer, line: str) -> None:
+        if not trainer.is_global_zero:
+            return
+        bar = trainer.progress_bar_callback
+        if bar is not None and hasattr(bar, "print"):
+            bar.print(line)  # keeps the progress bar intact
+        else:
+            print(line, flush=True)
+
+    @override
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        step = trainer.global_step
+        if step != 1 and step % self.interval != 0:
+            return
+        if self.train_records and self.train_records[-1][0] == step:
+            return  # gradient accumulation: one record per optimizer step
+        metrics = trainer.callback_metrics
+        loss, accuracy = float(metrics["train/loss"]), float(metrics["train/acc"])
+        self.train_records.append((step, loss, accuracy))
+        self._report(trainer, f"Step {step}, Minibatch Loss= {loss:.4f}, Training Accuracy= {accuracy:.3f}")
+
+    @override
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit" or "val/acc" not in trainer.callback_metrics:
+            return
+        self.val_records.append((trainer.global_step, float(trainer.callback_metrics["val/acc"])))
+
+    @override
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._report(trainer, "Optimization Finished!")
+        log_dir = trainer.log_dir  # broadcasts: every rank must ask, only rank zero writes
+        if log_dir is None or not trainer.is_global_zero or not self.train_records:
+            return
+        self.write(Path(log_dir), trainer)
+
+    def write(self, log_dir: Path, trainer: L.Trainer | None = None) -> None:
+        """Writes `history.csv` and `performance.png` into `log_dir`, and the figure to TensorBoard."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        rows = [(step, f"{loss:.6f}", f"{acc:.6f}", "") for step, loss, acc in self.train_records]
+        rows += [(step, "", "", f"{acc:.6f}") for step, acc in self.val_records]
+        rows.sort(key=lambda row: (row[0], row[3] != ""))
+        with (log_dir / "history.csv").open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["step", "loss", "accuracy", "val_accuracy"])
+            writer.writerows(rows)
+        steps, _, accuracies = zip(*self.train_records, strict=True)
+        val_steps, val_accuracies = zip(*self.val_records, strict=True) if self.val_records else ((), ())
+        figure = performance_figure(steps, accuracies, val_steps, val_accuracies)
+        figure.savefig(log_dir / "performance.png", dpi=120)
+        for logger in trainer.loggers if trainer is not None else []:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_figure("performance", figure, global_step=trainer.global_step)
+                logger.experiment.flush()
+        plt.close(figure)
+
+    @override
+    def state_dict(self) -> dict[str, Any]:
+        return {"train_records": self.train_records, "val_records": self.val_records}
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.train_records = [tuple(r) for r in state_dict["train_records"]]
+        self.val_records = [tuple(r) for r in state_dict["val_records"]]

@@ -1,0 +1,91 @@
+"""The `LightningModule`: cross-entropy training of a `RecurrentNetwork`, one accuracy metric per stage.
+
+The optimizer is not defined here: LightningCLI's `optimizer:` group supplies it (SGD at 0.001 in the
+default config), so it can be swapped or tuned from the config without touching the code.
+"""
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+from typing_extensions import override
+
+from rnn_lightning.network import CellKind, InitKind, RecurrentNetwork
+
+
+class SequenceClassifier(L.LightningModule):
+    """Wraps `RecurrentNetwork`; logs `train/`, `val/` and `test/` loss and accuracy to the loggers.
+
+    Args:
+        input_size: features per step; linked from the data (`data.sequence`), never set by hand.
+        hidden_size: recurrent units (the tutorial's 128).
+        num_classes: linked from the data.
+        cell: `lstm`, `gru` or `rnn`.
+        num_layers, bidirectional, dropout: the recurrent stack, as in `torch.nn.LSTM`.
+        init: `tf` reproduces the TensorFlow tutorial's initialisation; `torch` keeps PyTorch's defaults.
+    """
+
+    def __init__(
+        self,
+        input_size: int = 28,
+        hidden_size: int = 128,
+        num_classes: int = 10,
+        cell: CellKind = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        init: InitKind = "tf",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.network = RecurrentNetwork(
+            input_size, hidden_size, num_classes, cell, num_layers, bidirectional, dropout, init
+        )
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.val_loss = MeanMetric()
+        self.test_loss = MeanMetric()
+
+    @override
+    def forward(self, sequences: Tensor) -> Tensor:
+        return self.network(sequences)
+
+    def _step(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        sequences, labels = batch
+        logits = self(sequences)
+        return F.cross_entropy(logits, labels), logits, labels
+
+    @override
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss, logits, labels = self._step(batch)
+        self.train_acc(logits, labels)
+        self.log("train/loss", loss)
+        self.log("train/acc", self.train_acc)
+        return loss
+
+    @override
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        loss, logits, labels = self._step(batch)
+        self.val_loss(loss, weight=len(labels))
+        self.val_acc(logits, labels)
+        self.log("val/loss", self.val_loss)
+        self.log("val/acc", self.val_acc, prog_bar=True)
+
+    @override
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        loss, logits, labels = self._step(batch)
+        self.test_loss(loss, weight=len(labels))
+        self.test_acc(logits, labels)
+        self.log("test/loss", self.test_loss)
+        self.log("test/acc", self.test_acc)
+
+    @override
+    def predict_step(self, batch: tuple[Tensor, Tensor] | Tensor, batch_idx: int) -> tuple[Tensor, Tensor]:
+        """Returns the predicted class and its softmax probability for each sequence."""
+        sequences = batch[0] if isinstance(batch, (tuple, list)) else batch
+        probabilities = torch.softmax(self(sequences), dim=-1)
+        confidence, digit = probabilities.max(dim=-1)
+        return digit, confidence

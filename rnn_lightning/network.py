@@ -1,0 +1,70 @@
+"""The plain `nn.Module`: a recurrent layer over the sequence and a linear head on its last step."""
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+CellKind = Literal["lstm", "gru", "rnn"]
+InitKind = Literal["tf", "torch"]
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+class RecurrentNetwork(nn.Module):
+    """Classifies a sequence (batch, steps, input_size) by the recurrent layer's output at the last step."""
+
+    def __init__(
+        self,
+        input_size: int = 28,
+        hidden_size: int = 128,
+        num_classes: int = 10,
+        cell: CellKind = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        init: InitKind = "tf",
+    ) -> None:
+        super().__init__()
+        self.cell = cell
+        self.rnn = _CELLS[cell](
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
+        if init == "tf":
+            tf_initialise(self)
+
+    def forward(self, sequences: Tensor) -> Tensor:
+        outputs, _ = self.rnn(sequences)
+        return self.head(outputs[:, -1])
+
+
+@torch.no_grad()
+def tf_initialise(network: RecurrentNetwork) -> None:
+    """Initialise as the TensorFlow 1 tutorial did, which is what lets plain SGD at 0.001 learn at all.
+
+    TF's cell keeps one kernel of shape (input + hidden, gates * hidden) with Glorot-uniform values, so each
+    recurrent weight is uniform in +-sqrt(6 / (input + hidden + gates * hidden)); biases are zero, with the
+    LSTM's forget gate at 1.0 (`forget_bias=1.0`; PyTorch orders the gates i, f, g, o and adds two bias
+    vectors, so only `bias_ih`'s f block gets it). The head is drawn from N(0, 1) (`tf.random_normal`).
+    """
+    rnn, hidden = network.rnn, network.rnn.hidden_size
+    gates = _GATES[network.cell]
+    for name, parameter in rnn.named_parameters():
+        if name.startswith("weight_ih"):
+            limit = math.sqrt(6.0 / (parameter.shape[1] + hidden + gates * hidden))
+            parameter.uniform_(-limit, limit)
+            # weight_hh of the same layer and direction shares the joint kernel's bound.
+            getattr(rnn, name.replace("weight_ih", "weight_hh")).uniform_(-limit, limit)
+        elif name.startswith("bias"):
+            parameter.zero_()
+            if network.cell == "lstm" and name.startswith("bias_ih"):
+                parameter[hidden : 2 * hidden] = 1.0
+    nn.init.normal_(network.head.weight)
+    nn.init.normal_(network.head.bias)

@@ -1,0 +1,40 @@
+"""How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels of 1, or 784 permuted pixels."""
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+SequenceKind = Literal["rows", "pixels", "permuted"]
+
+
+def fixed_permutation(seed: int, length: int = 784) -> Tensor:
+    """The one pixel order of permuted MNIST, rebuilt from its seed (saved with the run's config)."""
+    return torch.randperm(length, generator=torch.Generator().manual_seed(seed))
+
+
+class ToSequence:
+    """Turns uint8 images (batch, 28, 28) into float32 sequences in [0, 1]: (batch, steps, features)."""
+
+    def __init__(self, kind: SequenceKind = "rows", permutation: Tensor | None = None) -> None:
+        if kind == "permuted" and permutation is None:
+            raise ValueError("the permuted sequence needs a permutation")
+        self.kind, self.permutation = kind, permutation
+
+    @property
+    def input_size(self) -> int:
+        return 28 if self.kind == "rows" else 1
+
+    def to(self, device: torch.device) -> "ToSequence":
+        if self.permutation is not None:
+            self.permutation = self.permutation.to(device)
+        return self
+
+    def __call__(self, images: Tensor) -> Tensor:
+        pixels = images.to(torch.float32).div_(255.0)
+        if self.kind == "rows":
+            return pixels
+        pixels = pixels.flatten(1)
+        if self.kind == "permuted":
+            pixels = pixels[:, self.permutation]
+        return pixels.unsqueeze(-1)

@@ -1,0 +1,46 @@
+"""Shared fixtures: the real MNIST files from ../shared/data, and small generated IDX files."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+CONFIGS = PROJECT / "configs"
+REAL_DATA = Path(os.environ.get("RNN_LIGHTNING_DATA", PROJECT.parent / "shared" / "data")).resolve()
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Writes a uint8 array in the IDX format: magic (0, 0, 0x08, ndim), big-endian dims, raw bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def make_fake_mnist(
+    root: Path, folder: str = "MNIST", train: int = 5300, test: int = 200, seed: int = 0
+) -> Path:
+    """A tiny MNIST look-alike in torchvision's layout: each class is a bright bar at its own row."""
+    rng = np.random.default_rng(seed)
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    for prefix, count in (("train", train), ("t10k", test)):
+        labels = rng.integers(0, 10, size=count)
+        images = rng.integers(0, 60, size=(count, 28, 28))
+        for i, label in enumerate(labels):
+            images[i, 2 + 2 * label : 4 + 2 * label, 4:24] = 255
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    return root
+
+
+@pytest.fixture
+def fake_data_dir(tmp_path: Path) -> Path:
+    return make_fake_mnist(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    if not (REAL_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+        pytest.skip(f"real MNIST not found in {REAL_DATA} (set RNN_LIGHTNING_DATA)")
+    return REAL_DATA

@@ -1,0 +1,53 @@
+"""The history callback: which steps it records, the files it writes, and when it writes nothing."""
+
+import csv
+
+import lightning as L
+import torch
+from PIL import Image
+
+from rnn_lightning import MNISTDataModule, SequenceClassifier, TrainingHistory
+
+
+class SGDClassifier(SequenceClassifier):
+    """The module with an optimizer of its own, as the CLI would add one, for a bare `Trainer`."""
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def fit(tmp_path, data_dir, **trainer_kwargs):
+    history = TrainingHistory(interval=4)
+    trainer = L.Trainer(
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        callbacks=[history],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        **trainer_kwargs,
+    )
+    trainer.fit(SGDClassifier(hidden_size=16), MNISTDataModule(data_dir=str(data_dir), batch_size=32))
+    return trainer, history
+
+
+def test_records_step_one_and_every_interval_then_writes_files(tmp_path, fake_data_dir, capsys):
+    trainer, history = fit(tmp_path, fake_data_dir, max_steps=10, limit_val_batches=2, val_check_interval=5)
+    assert [record[0] for record in history.train_records] == [1, 4, 8]
+    assert [record[0] for record in history.val_records] == [5, 10]
+    out = capsys.readouterr().out
+    assert "Step 1, Minibatch Loss= " in out and "Step 8, Minibatch Loss= " in out and "Step 10," not in out
+    assert out.rstrip().endswith("Optimization Finished!")
+    log_dir = trainer.log_dir
+    with open(f"{log_dir}/history.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["step"] for row in rows] == ["1", "4", "5", "8", "10"]
+    assert rows[2]["val_accuracy"] and not rows[2]["accuracy"]
+    assert 0 <= float(rows[0]["accuracy"]) <= 1 and float(rows[0]["loss"]) > 0
+    with Image.open(f"{log_dir}/performance.png") as image:
+        assert image.format == "PNG" and image.width > 300
+
+
+def test_fast_dev_run_saves_nothing_and_does_not_fail(tmp_path, fake_data_dir):
+    _trainer, history = fit(tmp_path, fake_data_dir, fast_dev_run=True)
+    assert [record[0] for record in history.train_records] == [1]
+    assert not list(tmp_path.rglob("history.csv")) and not list(tmp_path.rglob("performance.png"))

@@ -1,0 +1,48 @@
+"""The plain network and the TensorFlow tutorial's initialisation."""
+
+import math
+
+import pytest
+import torch
+
+from rnn_lightning.network import RecurrentNetwork
+
+
+def test_tf_initialisation_matches_the_tutorial():
+    torch.manual_seed(0)
+    network = RecurrentNetwork(input_size=28, hidden_size=128, init="tf")
+    limit = math.sqrt(6 / (28 + 128 + 4 * 128))
+    for weight in (network.rnn.weight_ih_l0, network.rnn.weight_hh_l0):
+        assert weight.abs().max() <= limit
+        assert weight.abs().max() > 0.95 * limit  # uniform over the whole range, not a narrower one
+    bias = network.rnn.bias_ih_l0 + network.rnn.bias_hh_l0
+    hidden = 128
+    assert torch.all(bias[hidden : 2 * hidden] == 1.0)  # the forget gate, second in PyTorch's i, f, g, o
+    assert torch.all(bias[:hidden] == 0) and torch.all(bias[2 * hidden :] == 0)
+    head = torch.cat([network.head.weight.flatten(), network.head.bias])
+    assert (
+        abs(head.mean().item()) < 0.1 and 0.9 < head.std().item() < 1.1
+    )  # N(0, 1), not PyTorch's U(+-1/sqrt(128))
+
+
+def test_torch_initialisation_keeps_pytorch_defaults():
+    torch.manual_seed(0)
+    network = RecurrentNetwork(init="torch")
+    bound = 1 / math.sqrt(128)
+    assert network.head.weight.abs().max() <= bound
+    assert not torch.all(network.rnn.bias_ih_l0[128:256] == 1.0)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
+def test_cells_and_stacks_classify_the_last_step(cell, num_layers, bidirectional):
+    network = RecurrentNetwork(
+        input_size=1, hidden_size=16, cell=cell, num_layers=num_layers, bidirectional=bidirectional
+    )
+    logits = network(torch.rand(4, 30, 1))
+    assert logits.shape == (4, 10)
+    limit = math.sqrt(
+        6 / (16 * (2 if bidirectional else 1) + 16 + {"lstm": 4, "gru": 3, "rnn": 1}[cell] * 16)
+    )
+    if num_layers > 1:
+        assert network.rnn.weight_ih_l1.abs().max() <= limit
