@@ -121,21 +121,34 @@ def time_bare_loop(args, datamodule: MNISTDataModule) -> tuple[float, float]:
 
 
 def step_flops(batch: int, steps: int = 28, features: int = 28, hidden: int = 128) -> float:
-    """Matrix-product FLOPs of one training step: the LSTM's gate products, forward and twice backward."""
-    forward = 2 * batch * (features + hidden) * 4 * hidden * steps + 2 * batch * hidden * 10
-    return 3 * forward
+    """Matrix-product FLOPs of one training step of the one-layer LSTM and its head.
+
+    Forward: the gate products (batch, features + hidden) x (features + hidden, 4 * hidden) at every step.
+    Backward: the weight gradients (as many again) and the gradient into the previous hidden state; none
+    into the input, which needs no gradient.
+    """
+    gates = 4 * hidden
+    forward = 2 * batch * (features + hidden) * gates * steps + 2 * batch * hidden * 10
+    backward = forward + 2 * batch * gates * hidden * steps
+    return forward + backward
 
 
 def matmul_flops_per_second(batch: int, features: int = 28, hidden: int = 128) -> float:
-    """Measured fp32 GEMM speed at the model's own shape: (batch, features + hidden) x (., 4 * hidden)."""
-    a, b = torch.randn(batch, features + hidden), torch.randn(features + hidden, 4 * hidden)
-    for _ in range(50):
-        a @ b
-    repeats = 2000
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return repeats * 2 * batch * (features + hidden) * 4 * hidden / (time.perf_counter() - start)
+    """Measured fp32 GEMM speed at the model's own shapes (gate products forward, hidden-state gradient
+    backward), the FLOP-weighted mean of the two."""
+    shapes = [(batch, features + hidden, 4 * hidden), (batch, 4 * hidden, hidden)]
+    total_flops = total_seconds = 0.0
+    for m, k, n in shapes:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        for _ in range(50):
+            a @ b
+        repeats = 1000
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        total_seconds += time.perf_counter() - start
+        total_flops += repeats * 2 * m * k * n
+    return total_flops / total_seconds
 
 
 def main() -> None:

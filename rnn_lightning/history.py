@@ -7,6 +7,7 @@ from typing import Any
 import lightning as L
 import matplotlib.pyplot as plt
 from lightning.pytorch.loggers import TensorBoardLogger
+from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning.plot import performance_figure
@@ -17,8 +18,8 @@ class TrainingHistory(L.Callback):
     tutorial's line; records validation accuracy after each validation. When fitting ends it writes
     `history.csv` and `performance.png` into the run's log folder and adds the figure to TensorBoard.
 
-    It reads `train/loss` and `train/acc`, which the module logs every step anyway, so recording costs
-    one host sync per interval and nothing on the other steps.
+    It reads the loss and logits that `training_step` returned, so recording costs one host sync per
+    interval and nothing on the other steps.
     """
 
     def __init__(self, interval: int = 200) -> None:
@@ -38,14 +39,17 @@ class TrainingHistory(L.Callback):
             print(line, flush=True)
 
     @override
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if step != 1 and step % self.interval != 0:
             return
         if self.train_records and self.train_records[-1][0] == step:
             return  # gradient accumulation: one record per optimizer step
-        metrics = trainer.callback_metrics
-        loss, accuracy = float(metrics["train/loss"]), float(metrics["train/acc"])
+        logits, labels = outputs["logits"], batch[1]
+        loss = float(outputs["loss"])
+        accuracy = float(multiclass_accuracy(logits, labels, logits.shape[-1], average="micro"))
         self.train_records.append((step, loss, accuracy))
         self._report(trainer, f"Step {step}, Minibatch Loss= {loss:.4f}, Training Accuracy= {accuracy:.3f}")
 
