@@ -2,6 +2,7 @@
 
 from rnn_lightning.checkpoint import FinalStepCheckpoint
 from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.guard import StopOnNonFiniteLoss
 from rnn_lightning.history import TrainingHistory
 from rnn_lightning.module import SequenceClassifier
 from rnn_lightning.network import RecurrentNetwork
@@ -11,5 +12,6 @@ __all__ = [
     "MNISTDataModule",
     "RecurrentNetwork",
     "SequenceClassifier",
+    "StopOnNonFiniteLoss",
     "TrainingHistory",
 ]

@@ -2,17 +2,32 @@
 
 import sys
 
+from jsonargparse import ArgumentError
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
 from rnn_lightning.cli import build_cli
-from rnn_lightning.errors import UserInputError
+from rnn_lightning.errors import RnnLightningError
+
+
+def one_line(message: str) -> str:
+    """jsonargparse explains a bad value over several indented lines; the command line shows one."""
+    return " ".join(message.split())
 
 
 def main(args: list[str] | None = None) -> int:
-    """Runs the CLI; bad input ends with a one-line message on stderr and exit status 2."""
+    """Runs the CLI. Bad input ends with one line on stderr and exit status 2; a run stopped by Ctrl-C or
+    SIGTERM (its `last.ckpt` saved) with 130."""
     try:
         build_cli(args)
-    except UserInputError as error:
-        print(f"rnn-lightning: error: {error}", file=sys.stderr)
+    except (RnnLightningError, ArgumentError) as error:
+        print(f"rnn-lightning: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+    except SIGTERMException:
+        print(
+            "rnn-lightning: stopped by a signal; resume with the same command and --ckpt_path last",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 

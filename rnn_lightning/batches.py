@@ -16,7 +16,8 @@ class BatchOrder:
     """Which samples form each batch of an epoch, for one rank of `world_size`.
 
     The order of epoch `e` is a permutation drawn from `seed + e` alone, so it can be rebuilt after a
-    restart; `position` (the next batch to serve) is saved and restored to resume mid-epoch.
+    restart; `state_dict()` records the seed, the epoch and how many of its batches were handed out, and
+    `load_state_dict()` makes the next pass start after them (a resume in mid-epoch).
     Training shards keep equal batch counts on every rank (DDP steps together); evaluation shards keep
     every sample exactly once, so synced metrics cover the whole split.
     """
@@ -34,12 +35,13 @@ class BatchOrder:
         self.size, self.batch_size, self.shuffle, self.seed = size, batch_size, shuffle, seed
         self.rank, self.world_size, self.even_shards = rank, world_size, even_shards
         self.epoch = 0
-        self.position = 0
+        self.handed_out = 0  # batches of this epoch given to the loop so far
+        self._resume_at = 0  # where the next pass starts: 0, or a restored `handed_out`
 
     def set_epoch(self, epoch: int) -> None:
-        """Called by Lightning's fit loop before every epoch."""
+        """Called by Lightning's loops before every epoch."""
         if epoch != self.epoch:
-            self.epoch, self.position = epoch, 0
+            self.epoch, self.handed_out, self._resume_at = epoch, 0, 0
 
     def _shard(self) -> Tensor:
         if self.shuffle:
@@ -60,19 +62,20 @@ class BatchOrder:
         return -(-shard // self.batch_size)
 
     def __iter__(self) -> Iterator[Tensor]:
+        start, self._resume_at = self._resume_at, 0
         batches = self._shard().split(self.batch_size)
-        for index in range(self.position, len(batches)):
-            # Set before the batch is handed out: Lightning prefetches one batch, so when a checkpoint is
-            # written after step k the position already points at batch k + 1, the next one to train.
-            self.position = index
+        for index in range(start, len(batches)):
+            # Lightning takes a batch only when it trains on it (it does not prefetch from an iterable
+            # with a length), so a checkpoint written after step k finds k batches handed out.
+            self.handed_out = index + 1
             yield batches[index]
-        self.position = 0  # a finished pass leaves the order ready for the next (validation reuses it)
 
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "position": self.position}
+        return {"seed": self.seed, "epoch": self.epoch, "handed_out": self.handed_out}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.epoch, self.position = state["epoch"], state["position"]
+        self.seed, self.epoch, self.handed_out = state["seed"], state["epoch"], state["handed_out"]
+        self._resume_at = self.handed_out
 
 
 class InMemoryBatches:

@@ -1,17 +1,65 @@
-"""`ModelCheckpoint` whose `last.ckpt` always holds the weights that training ended with."""
+"""`ModelCheckpoint` whose `last.ckpt` always holds the step training stopped at, and never bad weights."""
+
+from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from typing_extensions import override
 
+from rnn_lightning.errors import TrainingDiverged
+
 
 class FinalStepCheckpoint(ModelCheckpoint):
-    """Lightning saves `last.ckpt` after each validation and at train end only if it never saved one; a
-    run stopped by `max_steps` in mid-epoch would leave `last.ckpt` at the last validation. This one
-    writes it again when training ends at a later step, so `test --ckpt_path last.ckpt` tests the end."""
+    """Three changes to Lightning's `ModelCheckpoint`:
+
+    - `last.ckpt` is written again when training ends at a later step than the last validation
+      (Lightning writes it at train end only if it never wrote one), so a run stopped by `max_steps`
+      in mid-epoch resumes, exactly, and tests from where it stopped;
+    - on an exception in fit (Ctrl-C, SIGTERM, a crash) it writes `last.ckpt` of the step reached, and
+      nothing else (no "best-" file of a score never measured);
+    - weights that are NaN or infinite are never written: the save raises `TrainingDiverged` instead.
+    """
+
+    @override
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        # The final step of a `max_steps` run is saved here, in mid-epoch, where Lightning's loops
+        # resume exactly; at `on_train_end` they have already closed the epoch.
+        final = 0 < trainer.max_steps <= trainer.global_step
+        if final and self.save_last and self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     @override
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.save_last and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
         super().on_train_end(trainer, pl_module)
+
+    @override
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if (
+            isinstance(exception, TrainingDiverged)
+            or not self.save_last
+            or trainer.state.fn != "fit"
+            or trainer.sanity_checking
+            or trainer.global_step == 0
+            or self._last_global_step_saved == trainer.global_step
+        ):
+            return
+        self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        print(f"Saved {self.last_model_path} at step {trainer.global_step}", flush=True)
+
+    @override
+    def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
+        module: Any = trainer.lightning_module
+        if not all(torch.isfinite(p).all() for p in module.parameters()):
+            raise TrainingDiverged(
+                f"the weights became NaN or infinite by step {trainer.global_step}; not saving them, "
+                "the last good checkpoint is kept; lower the learning rate or clip gradients"
+            )
+        super()._save_checkpoint(trainer, filepath)

@@ -1,12 +1,17 @@
 """The command line: LightningCLI with `fit`, `validate`, `test` and `predict`, plus the tutorial's report."""
 
+from pathlib import Path
+
 import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from typing_extensions import override
 
 from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.errors import UserInputError
+from rnn_lightning.interrupt import CheckpointOnInterrupt
 from rnn_lightning.module import SequenceClassifier
+from rnn_lightning.predictions import PredictionReport
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
 
@@ -18,7 +23,8 @@ def print_once(line: str) -> None:
 
 
 class RNNLightningCLI(LightningCLI):
-    """Links the model's input size and class count to the data, and tests the final weights after fit."""
+    """Links the model's input size and class count to the data, checks checkpoints before use, stops
+    cleanly on Ctrl-C, tests the final weights after fit and reports predictions."""
 
     @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -27,6 +33,40 @@ class RNNLightningCLI(LightningCLI):
         parser.add_argument(
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )
+
+    @override
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        trainer = config.trainer
+        # The config sets a progress bar of its own (to redraw it less often); let
+        # `--trainer.enable_progress_bar false` still turn it off instead of failing on the conflict.
+        if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
+            trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
+        # Predicting a few images needs one process; several would each hold a share of the outputs.
+        if self.subcommand == "predict" and trainer.devices == "auto":
+            trainer.devices = 1
+
+    @override
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the checkpoint here to adopt its model hyper-parameters; check it first so
+        # that a missing or unreadable file is one clear line, not a traceback from torch.load.
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path is not None and ckpt_path != "last":
+            load_checkpoint(Path(ckpt_path))
+        super()._parse_ckpt_path()
+
+    @override
+    def _run_subcommand(self, subcommand: str) -> None:
+        arguments = self.config_init[subcommand]
+        if arguments.get("ckpt_path") == "last":
+            arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
+        if arguments.get("ckpt_path") is not None:
+            check_checkpoint(Path(arguments["ckpt_path"]), self.model)
+        extra = {"fit": CheckpointOnInterrupt, "predict": PredictionReport}.get(subcommand)
+        if extra is not None:
+            self.trainer.callbacks.append(extra())
+        super()._run_subcommand(subcommand)
 
     @override
     def after_fit(self) -> None:
@@ -39,6 +79,58 @@ class RNNLightningCLI(LightningCLI):
         print_once(
             f"Testing Accuracy: {first:.4f} (first {TUTORIAL_TEST_IMAGES} test images, as the tutorial)"
         )
+
+
+def is_progress_bar(callback_config: object) -> bool:
+    """Whether a callback entry of the config names a progress bar class."""
+    return str(getattr(callback_config, "class_path", "")).endswith("ProgressBar")
+
+
+def latest_last_checkpoint(trainer) -> Path:
+    """`last.ckpt` of the newest run under the logger's folder, for `--ckpt_path last`.
+
+    Lightning's own `last` looks in the new run's folder, which is empty; every run gets a new folder here.
+    """
+    root = Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
+    candidates = []
+    for path in root.glob("version_*/checkpoints/last.ckpt"):
+        suffix = path.parent.parent.name.removeprefix("version_")
+        if suffix.isdigit():
+            candidates.append((int(suffix), path))
+    if not candidates:
+        raise UserInputError(f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume from")
+    return max(candidates)[1]
+
+
+def load_checkpoint(path: Path) -> dict:
+    """The checkpoint's contents; one clear line if it is missing, unreadable or not Lightning's."""
+    if not path.is_file():
+        raise UserInputError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserInputError(f"checkpoint {path} cannot be read: {reason}") from None
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
+        raise UserInputError(f"{path} is not a Lightning checkpoint (it holds no state_dict)")
+    return checkpoint
+
+
+def check_checkpoint(path: Path, model: SequenceClassifier) -> None:
+    """Fails with one line unless `path` is a readable Lightning checkpoint of this model's shape."""
+    state = load_checkpoint(path)["state_dict"]
+    expected = model.state_dict()
+    hint = "pass the config of the run that wrote it (--config lightning_logs/version_N/config.yaml)"
+    for name in sorted(set(expected) ^ set(state)):
+        raise UserInputError(
+            f"checkpoint {path} is of a different model ({name} is in only one of them); {hint}"
+        )
+    for name, tensor in expected.items():
+        if state[name].shape != tensor.shape:
+            raise UserInputError(
+                f"checkpoint {path} is of a different model shape: {name} is {tuple(state[name].shape)} "
+                f"there and {tuple(tensor.shape)} here; {hint}"
+            )
 
 
 @torch.no_grad()
@@ -61,4 +153,5 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         args=args,
         run=run,
         save_config_kwargs={"overwrite": False},
+        parser_kwargs={"exit_on_error": False},
     )

@@ -7,12 +7,14 @@ from typing import Literal
 import lightning as L
 import torch
 from torch import Tensor
+from torch.utils.data import DataLoader
 from torchvision import datasets
 from typing_extensions import override
 
 from rnn_lightning.batches import BatchOrder, InMemoryBatches
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.idx import check_idx_file
+from rnn_lightning.images import find_images, load_image
 from rnn_lightning.sequences import SequenceKind, ToSequence, fixed_permutation
 
 VALIDATION_SIZE = 5000  # the tutorial's read_data_sets keeps the first 5,000 training images apart
@@ -25,6 +27,11 @@ def raw_files(dataset_class: type[datasets.MNIST], data_dir: Path) -> list[Path]
     return [raw / os.path.basename(url).removesuffix(".gz") for url, _ in dataset_class.resources]
 
 
+def _load_images(paths: list[Path]) -> list[tuple[Tensor | None, str | None]]:
+    """Decodes a batch of image files (a `collate_fn`, so DataLoader workers do it in parallel)."""
+    return [load_image(path) for path in paths]
+
+
 class MNISTDataModule(L.LightningDataModule):
     """MNIST as sequences: 55,000 images train, the first 5,000 training images validate, 10,000 test.
 
@@ -33,10 +40,11 @@ class MNISTDataModule(L.LightningDataModule):
     Args:
         data_dir: root folder in torchvision's layout (`<data_dir>/MNIST/raw/`); downloaded into if missing.
         batch_size: samples per step on each process (under DDP the global batch is this times world size).
-        num_workers: worker processes for decoding image files in `predict`; the in-memory splits need none.
+        num_workers: processes decoding image files in `predict`; the in-memory splits need none.
         dataset: `mnist` or `fashion_mnist` (same format, ten clothing classes).
         sequence: `rows` (28 steps of 28 pixels, the tutorial), `pixels` (784 steps of 1) or `permuted`.
         permutation_seed: seed of the fixed pixel order for `permuted`.
+        predict_path: image file, folder or glob to classify in `predict`; the test set when not given.
         download: fetch missing files in `prepare_data`; off, a missing file is an error at once.
     """
 
@@ -48,6 +56,7 @@ class MNISTDataModule(L.LightningDataModule):
         dataset: Literal["mnist", "fashion_mnist"] = "mnist",
         sequence: SequenceKind = "rows",
         permutation_seed: int = 0,
+        predict_path: str | None = None,
         download: bool = True,
     ) -> None:
         super().__init__()
@@ -59,7 +68,8 @@ class MNISTDataModule(L.LightningDataModule):
         permutation = fixed_permutation(permutation_seed) if sequence == "permuted" else None
         self.to_sequence = ToSequence(sequence, permutation)
         self._splits: dict[str, tuple[Tensor, Tensor]] = {}
-        self._train_order: BatchOrder | None = None
+        self.predict_names: list[str] = []  # one per predicted image, in input order
+        self.unreadable: list[tuple[str, str]] = []  # (path, reason) of files that are not images
 
     @property
     def input_size(self) -> int:
@@ -101,7 +111,10 @@ class MNISTDataModule(L.LightningDataModule):
 
     @override
     def setup(self, stage: str) -> None:
-        if self._splits:
+        if stage == "predict" and self.hparams.predict_path is not None:
+            self._setup_images(self.hparams.predict_path)
+            return
+        if "train" in self._splits:
             return
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         images, labels = self._read(train=True)
@@ -113,6 +126,30 @@ class MNISTDataModule(L.LightningDataModule):
             "val": (images[:VALIDATION_SIZE], labels[:VALIDATION_SIZE]),
             "test": (test_images, test_labels),
         }
+        self.to_sequence.to(device)
+        self.predict_names = [f"test/{index}" for index in range(len(test_images))]
+
+    def _setup_images(self, pattern: str) -> None:
+        """Decodes the user's images (in `num_workers` processes) into one uint8 tensor in MNIST's form."""
+        paths = find_images(pattern)
+        decoded = DataLoader(
+            paths, batch_size=64, num_workers=self.hparams.num_workers, collate_fn=_load_images
+        )
+        images, self.predict_names, self.unreadable = [], [], []
+        for path, (image, reason) in zip(paths, (item for batch in decoded for item in batch), strict=True):
+            if image is None:
+                self.unreadable.append((str(path), reason))
+            else:
+                images.append(image)
+                self.predict_names.append(str(path))
+        if not images:
+            first, reason = self.unreadable[0]
+            raise UserInputError(
+                f"none of the {len(paths)} files could be read as an image ({first}: {reason})"
+            )
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        stacked = torch.stack(images).to(device)
+        self._splits["predict"] = (stacked, torch.full((len(stacked),), -1, device=device))
         self.to_sequence.to(device)
 
     def split(self, name: str) -> tuple[Tensor, Tensor]:
@@ -152,4 +189,4 @@ class MNISTDataModule(L.LightningDataModule):
 
     @override
     def predict_dataloader(self) -> InMemoryBatches:
-        return self._loader("test", shuffle=False)
+        return self._loader("predict" if "predict" in self._splits else "test", shuffle=False)

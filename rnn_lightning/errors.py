@@ -1,5 +1,13 @@
-"""The one exception type that the command line turns into a one-line message instead of a traceback."""
+"""Errors that the command line turns into a one-line message and a non-zero exit, never a traceback."""
 
 
-class UserInputError(Exception):
-    """Bad input from the user (config, data folder, checkpoint): the message says what and where."""
+class RnnLightningError(Exception):
+    """A failure the user can act on; the message says what happened and where, on one line."""
+
+
+class UserInputError(RnnLightningError):
+    """Bad input: a config value, a data folder, an image file or a checkpoint."""
+
+
+class TrainingDiverged(RnnLightningError):
+    """The loss or the weights became NaN or infinite; no checkpoint of that state is written."""

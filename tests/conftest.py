@@ -1,6 +1,8 @@
 """Shared fixtures: the real MNIST files from ../shared/data, and small generated IDX files."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +46,37 @@ def real_data_dir() -> Path:
     if not (REAL_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
         pytest.skip(f"real MNIST not found in {REAL_DATA} (set RNN_LIGHTNING_DATA)")
     return REAL_DATA
+
+
+def run_cli(*args: str, cwd: Path, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Runs `python -m rnn_lightning ARGS` as a user would, in `cwd`."""
+    command = [sys.executable, "-m", "rnn_lightning", *args]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(real_data_dir, tmp_path_factory) -> Path:
+    """`last.ckpt` of a model that reads digits well: one epoch of Adam on real MNIST (about 96%)."""
+    workdir = tmp_path_factory.mktemp("trained")
+    run_cli(
+        "fit",
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--data.data_dir",
+        str(real_data_dir),
+        "--optimizer",
+        "torch.optim.Adam",
+        "--optimizer.lr",
+        "0.005",
+        "--trainer.max_steps",
+        "430",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--test_after_fit",
+        "false",
+        cwd=workdir,
+    )
+    return workdir / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"

@@ -9,15 +9,7 @@ import yaml
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS
-
-
-def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "rnn_lightning", *args]
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return result
+from tests.conftest import CONFIGS, run_cli
 
 
 def scalar_and_image_tags(log_dir: Path) -> set[str]:

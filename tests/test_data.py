@@ -60,16 +60,25 @@ def test_shards_cover_the_split_once_for_evaluation_and_evenly_for_training():
     assert len(set(together)) == len(together) == 300
 
 
-def test_order_resumes_at_the_saved_position():
-    order = BatchOrder(1000, 100, shuffle=True, seed=5)
-    full = list(order)
+def test_order_resumes_after_the_batches_handed_out():
+    full = list(BatchOrder(1000, 100, shuffle=True, seed=5))
     order = BatchOrder(1000, 100, shuffle=True, seed=5)
     iterator = iter(order)
     next(iterator), next(iterator)
-    restored = BatchOrder(1000, 100, shuffle=True, seed=5)
+    restored = BatchOrder(1000, 100, shuffle=True, seed=99)  # the seed comes back with the state
     restored.load_state_dict(order.state_dict())
     rest = list(restored)
-    assert all(torch.equal(a, b) for a, b in zip(rest, full[1:], strict=True))
+    assert len(rest) == 8 and all(torch.equal(a, b) for a, b in zip(rest, full[2:], strict=True))
+    assert len(list(restored)) == 10  # the resume point applies to one pass; the next is whole
+    restored.set_epoch(1)
+    assert not torch.equal(torch.cat(list(restored)), torch.cat(full))
+
+
+def test_every_pass_of_an_evaluation_order_is_whole():
+    order = BatchOrder(300, 128, shuffle=False)
+    first = iter(order)
+    next(first), next(first), next(first)  # a loop that stops at the known length, never at StopIteration
+    assert len(list(order)) == 3
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,81 @@
+"""Turns a photo or scan of a digit into MNIST's form, the way MNIST itself was made.
+
+MNIST digits are light on black, scaled to fit a 20x20 box with their aspect ratio kept (anti-aliased),
+and placed in a 28x28 field so that their centre of mass sits at the centre.
+"""
+
+import glob
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+
+from rnn_lightning.errors import UserInputError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+def find_images(pattern: str) -> list[Path]:
+    """The files named by `pattern`: an image file (of any suffix), a folder (its image files, sorted)
+    or a glob (its matches, sorted)."""
+    path = Path(pattern)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if path.is_file():
+        return [path]
+    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not matches:
+        raise UserInputError(f"data.predict_path {pattern!r} names no file, folder or glob match")
+    return matches
+
+
+def to_mnist_form(image: Image.Image) -> Tensor:
+    """A uint8 tensor (28, 28): grayscale, light digit on black, fitted into 20x20, centred by mass."""
+    pixels = np.asarray(image.convert("L"), dtype=np.float32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background = float(np.median(border))
+    if background > 127:  # dark ink on light paper: turn it into MNIST's light ink on black
+        pixels, background = 255.0 - pixels, 255.0 - background
+    ink = np.clip(pixels - background, 0, None)
+    if ink.max() <= 0:
+        return torch.zeros(28, 28, dtype=torch.uint8)  # a blank image stays blank
+    rows, cols = np.nonzero(ink > 0.2 * ink.max())  # paper grain and JPEG noise stay outside the box
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = ink.shape
+    scale = 20.0 / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    glyph = Image.fromarray((ink * (255.0 / ink.max())).astype(np.uint8)).resize(size, Image.LANCZOS)
+    glyph = np.asarray(glyph, dtype=np.float32)
+    field = np.zeros((28, 28), dtype=np.float32)
+    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+    field[top : top + size[1], left : left + size[0]] = glyph
+    total = field.sum()
+    if total > 0:  # shift the centre of mass to the centre of the field
+        grid_rows, grid_cols = np.indices(field.shape)
+        shift_rows = round(13.5 - (grid_rows * field).sum() / total)
+        shift_cols = round(13.5 - (grid_cols * field).sum() / total)
+        field = _shift(field, shift_rows, shift_cols)
+    return torch.from_numpy(np.clip(field, 0, 255).round().astype(np.uint8))
+
+
+def _shift(field: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Moves the content by (rows, cols), filling with black (no wrap-around)."""
+    shifted = np.zeros_like(field)
+    height, width = field.shape
+    source = field[max(0, -rows) : height - max(0, rows), max(0, -cols) : width - max(0, cols)]
+    shifted[max(0, rows) : max(0, rows) + source.shape[0], max(0, cols) : max(0, cols) + source.shape[1]] = (
+        source
+    )
+    return shifted
+
+
+def load_image(path: Path) -> tuple[Tensor | None, str | None]:
+    """(image in MNIST form, None), or (None, the reason) when the file cannot be read as an image."""
+    try:
+        with Image.open(path) as image:
+            return to_mnist_form(image), None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return None, reason

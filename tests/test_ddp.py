@@ -1,0 +1,46 @@
+"""Two processes on one machine (DDP on CPU), through the real command line in a subprocess."""
+
+import re
+
+from tests.conftest import CONFIGS, run_cli
+
+
+def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir, tmp_path):
+    common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(fake_data_dir)]
+    common += ["--trainer.enable_progress_bar", "false", "--data.batch_size", "16"]
+    result = run_cli(
+        "fit",
+        *common,
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.devices",
+        "2",
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.max_steps",
+        "210",
+        cwd=tmp_path,
+    )
+    lines = result.stdout.splitlines()
+    assert [line.split(",")[0] for line in lines if line.startswith("Step ")] == ["Step 1", "Step 200"]
+    assert lines.count("Optimization Finished!") == 1
+    tested = [line for line in lines if line.startswith("Testing Accuracy:") and "(200 test images)" in line]
+    assert len(tested) == 1  # both processes tested, the accuracy is over all 200 images
+    run = tmp_path / "lightning_logs" / "version_0"
+    assert (run / "performance.png").is_file() and (run / "history.csv").is_file()
+    assert len(list(tmp_path.rglob("history.csv"))) == 1
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(history) == len(set(history))  # each record written once
+    # One process testing the same weights finds the same accuracy over the whole set.
+    single = run_cli(
+        "test",
+        *common,
+        "--trainer.devices",
+        "1",
+        "--ckpt_path",
+        str(run / "checkpoints" / "last.ckpt"),
+        cwd=tmp_path,
+    )
+    ddp_accuracy = float(tested[0].split()[2])
+    single_accuracy = float(re.search(r"test/acc\s+([0-9.]+)", single.stdout).group(1))
+    assert abs(ddp_accuracy - single_accuracy) < 1e-4

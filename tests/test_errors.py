@@ -1,0 +1,120 @@
+"""Bad input: one line on stderr that names the problem, a non-zero exit, no traceback, nothing lost."""
+
+import pytest
+import torch
+
+from rnn_lightning.__main__ import main
+from tests.conftest import CONFIGS
+
+DEFAULT = str(CONFIGS / "default.yaml")
+
+
+def fail(capsys, *args: str) -> str:
+    """Runs the CLI in this process; returns its one error line after checking exit status and form."""
+    status = main(list(args))
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("rnn-lightning: error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_wrong_type_on_the_command_line(capsys):
+    line = fail(capsys, "fit", "--config", DEFAULT, "--trainer.max_steps", "many")
+    assert "trainer.max_steps" in line
+
+
+def test_unknown_key_on_the_command_line(capsys):
+    line = fail(capsys, "fit", "--config", DEFAULT, "--model.hiden_size", "64")
+    assert "hiden_size" in line
+
+
+def test_unknown_key_in_a_config_file(capsys, tmp_path):
+    config = tmp_path / "typo.yaml"
+    config.write_text("model:\n  hidden_sise: 64\n")
+    line = fail(capsys, "fit", "--config", DEFAULT, "--config", str(config))
+    assert "hidden_sise" in line
+
+
+def test_wrong_type_in_a_config_file(capsys, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("data:\n  batch_size: large\n")
+    line = fail(capsys, "fit", "--config", DEFAULT, "--config", str(config))
+    assert "batch_size" in line
+
+
+def test_missing_config_file(capsys, tmp_path):
+    line = fail(capsys, "fit", "--config", str(tmp_path / "nowhere.yaml"))
+    assert "nowhere.yaml" in line
+
+
+def test_data_folder_without_mnist(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = fail(
+        capsys, "fit", "--config", DEFAULT, "--data.data_dir", str(tmp_path), "--data.download", "false"
+    )
+    assert str(tmp_path / "MNIST" / "raw") in line and "t10k-labels-idx1-ubyte" in line
+
+
+def test_truncated_idx_file(capsys, fake_data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    labels = fake_data_dir / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:-7])
+    line = fail(capsys, "fit", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir))
+    assert "train-labels-idx1-ubyte" in line and "truncated or corrupt" in line
+
+
+@pytest.fixture
+def small_checkpoint(fake_data_dir, tmp_path, monkeypatch):
+    """A checkpoint of a 16-unit model, written by a 3-step fit."""
+    monkeypatch.chdir(tmp_path)
+    args = ["fit", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir), "--model.hidden_size", "16"]
+    args += [
+        "--trainer.max_steps",
+        "3",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--test_after_fit",
+        "false",
+    ]
+    assert main(args) == 0
+    return tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+
+
+def test_missing_checkpoint(capsys, fake_data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = fail(
+        capsys, "test", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir), "--ckpt_path", "gone.ckpt"
+    )
+    assert "gone.ckpt does not exist" in line
+
+
+def test_unreadable_checkpoint(capsys, fake_data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint at all")
+    line = fail(
+        capsys, "test", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir), "--ckpt_path", "junk.ckpt"
+    )
+    assert "junk.ckpt cannot be read" in line
+
+
+def test_checkpoint_of_a_different_model_shape(capsys, small_checkpoint, fake_data_dir, tmp_path):
+    before = small_checkpoint.read_bytes()
+    runs_before = sorted(p.name for p in (tmp_path / "lightning_logs").iterdir())
+    capsys.readouterr()
+    args = ["fit", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir), "--data.sequence", "pixels"]
+    line = fail(capsys, *args, "--ckpt_path", str(small_checkpoint))
+    # trained on rows (28 inputs per step), asked to read pixels (1 per step)
+    assert "different model shape" in line and "(64, 28) there and (64, 1) here" in line
+    assert small_checkpoint.read_bytes() == before  # nothing written before is touched
+    assert sorted(p.name for p in (tmp_path / "lightning_logs").iterdir()) == runs_before
+
+
+def test_checkpoint_brings_its_model_hyper_parameters(capsys, small_checkpoint, fake_data_dir):
+    # LightningCLI adopts the model settings saved in the checkpoint (hidden_size 16 here), so the
+    # default config tests it as it was trained.
+    args = ["test", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir)]
+    assert main([*args, "--ckpt_path", str(small_checkpoint), "--trainer.enable_progress_bar", "false"]) == 0
+    assert "test/acc" in capsys.readouterr().out
+    assert torch.load(small_checkpoint, weights_only=False)["global_step"] == 3

@@ -1,0 +1,128 @@
+"""`predict` on the user's own images: MNIST's form from any image, lines in order, unreadable files named."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision.datasets import MNIST
+
+from rnn_lightning.images import find_images, to_mnist_form
+from tests.conftest import CONFIGS, run_cli
+
+FORMS = ("light_on_dark_png", "dark_on_light_png", "rgb_png", "dark_on_light_jpeg")
+
+
+def save_as_photo(digit: np.ndarray, path_stem, form: str, rng: np.random.Generator):
+    """An MNIST digit as a user's picture: enlarged 4x onto a bigger page, off-centre, in one form."""
+    page = np.zeros((150, 145), dtype=np.uint8)
+    top, left = rng.integers(5, 30), rng.integers(5, 30)
+    big = np.asarray(Image.fromarray(digit).resize((112, 112), Image.BILINEAR))
+    page[top : top + 112, left : left + 112] = big
+    if form.startswith("dark_on_light"):
+        page = 255 - page
+    image = Image.fromarray(page)
+    if form == "rgb_png":
+        image = Image.merge("RGB", (image, image, image))
+    suffix = ".jpg" if form.endswith("jpeg") else ".png"
+    path = path_stem.with_name(f"{path_stem.name}_{form}{suffix}")
+    image.save(path, quality=90) if suffix == ".jpg" else image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def test_digits(real_data_dir):
+    test = MNIST(str(real_data_dir), train=False)
+    return test.data[:12], test.targets[:12]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_pictures_return_to_mnist_form(test_digits, tmp_path, form):
+    images, _ = test_digits
+    rng = np.random.default_rng(0)
+    differences = []
+    for index, digit in enumerate(images):
+        path = save_as_photo(digit.numpy(), tmp_path / f"digit{index}", form, rng)
+        with Image.open(path) as picture:
+            converted = to_mnist_form(picture)
+        assert converted.shape == (28, 28) and converted.dtype == torch.uint8
+        differences.append((converted.float() - digit.float()).abs().mean().item())
+    # the same digit again, up to resampling: a small fraction of the 0-255 range on average
+    assert np.mean(differences) < 20, differences
+
+
+def test_blank_image_stays_blank():
+    assert to_mnist_form(Image.new("L", (40, 30), color=255)).sum() == 0
+
+
+def test_find_images_takes_a_file_a_folder_or_a_glob(tmp_path):
+    for name in ("b.png", "a.jpg", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert find_images(str(tmp_path)) == [tmp_path / "a.jpg", tmp_path / "b.png"]
+    assert find_images(str(tmp_path / "*.png")) == [tmp_path / "b.png"]
+    assert find_images(str(tmp_path / "notes.txt")) == [tmp_path / "notes.txt"]
+
+
+def test_predict_prints_lines_in_order_writes_csv_and_names_bad_files(
+    test_digits, trained_checkpoint, real_data_dir, tmp_path
+):
+    images, labels = test_digits
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    paths = [
+        save_as_photo(digit.numpy(), folder / f"{index:02d}", FORMS[index % 4], rng)
+        for index, digit in enumerate(images)
+    ]
+    (folder / "05_broken.png").write_bytes(b"this is not an image")
+    result = run_cli(
+        "predict",
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--data.data_dir",
+        str(real_data_dir),
+        "--ckpt_path",
+        str(trained_checkpoint),
+        "--data.predict_path",
+        str(folder),
+        "--data.num_workers",
+        "2",
+        "--trainer.enable_progress_bar",
+        "false",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"cannot read {folder / '05_broken.png'} as an image" in result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line.split() for line in result.stdout.splitlines() if line.startswith(str(folder))]
+    assert [line[0] for line in lines] == [str(path) for path in sorted(paths)]
+    correct = sum(int(line[1]) == int(labels[i]) for i, line in enumerate(lines))
+    assert correct >= 10, lines  # one epoch of training reads these digits in all four forms
+    assert all(0.0 < float(line[2]) <= 1.0 for line in lines)
+    (csv_path,) = (tmp_path / "lightning_logs").rglob("predictions.csv")
+    with csv_path.open() as file:
+        rows = list(csv.DictReader(file))
+    assert [row["path"] for row in rows] == [line[0] for line in lines]
+    assert [row["digit"] for row in rows] == [line[1] for line in lines]
+
+
+def test_predict_without_path_predicts_the_test_set(trained_checkpoint, real_data_dir, tmp_path):
+    result = run_cli(
+        "predict",
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--data.data_dir",
+        str(real_data_dir),
+        "--ckpt_path",
+        str(trained_checkpoint),
+        "--trainer.enable_progress_bar",
+        "false",
+        cwd=tmp_path,
+    )
+    lines = [line.split() for line in result.stdout.splitlines() if line.startswith("test/")]
+    assert len(lines) == 10_000 and lines[0][0] == "test/0" and lines[-1][0] == "test/9999"
+    labels = MNIST(str(real_data_dir), train=False).targets
+    accuracy = np.mean([int(line[1]) == int(label) for line, label in zip(lines, labels, strict=True)])
+    assert accuracy > 0.9

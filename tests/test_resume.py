@@ -1,0 +1,87 @@
+"""Resuming: a run stopped in mid-epoch and resumed ends with the weights of a run straight through."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import CONFIGS, run_cli
+
+
+def fit_args(data_dir, *extra: str) -> list[str]:
+    return [
+        "fit",
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--data.data_dir",
+        str(data_dir),
+        "--trainer.enable_progress_bar",
+        "false",
+        "--test_after_fit",
+        "false",
+        *extra,
+    ]
+
+
+def weights(checkpoint_path):
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    return checkpoint["global_step"], checkpoint["state_dict"]
+
+
+def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    straight.mkdir(), split.mkdir()
+    # 600 steps cross the end of the first epoch (430 steps) and its validation.
+    run_cli(*fit_args(real_data_dir, "--trainer.max_steps", "600"), cwd=straight)
+    run_cli(*fit_args(real_data_dir, "--trainer.max_steps", "300"), cwd=split)
+    resumed = run_cli(
+        *fit_args(real_data_dir, "--trainer.max_steps", "600", "--ckpt_path", "last"), cwd=split
+    )
+    assert "Step 400," in resumed.stdout and "Step 200," not in resumed.stdout  # it continued, not restarted
+    step_a, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step_b, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    assert step_a == step_b == 600
+    assert state_a.keys() == state_b.keys()
+    for name in state_a:
+        assert torch.equal(state_a[name], state_b[name]), name
+    # the first run's folder is left as it was: the resumed run wrote a folder of its own
+    assert weights(split / "lightning_logs/version_0/checkpoints/last.ckpt")[0] == 300
+
+
+def test_resume_without_any_run_is_a_clear_error(fake_data_dir, tmp_path):
+    result = run_cli(*fit_args(fake_data_dir, "--ckpt_path", "last"), cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no " in result.stderr and "last.ckpt to resume from" in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_the_step_reached_and_resume_continues(fake_data_dir, tmp_path, signum):
+    command = [
+        sys.executable,
+        "-m",
+        "rnn_lightning",
+        *fit_args(fake_data_dir, "--trainer.max_steps", "100000"),
+    ]
+    command += ["--data.batch_size", "16"]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    for line in process.stdout:
+        if line.startswith("Step 200,"):
+            break
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    step, _state = weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
+    assert step >= 200
+    resumed = run_cli(
+        *fit_args(fake_data_dir, "--trainer.max_steps", str(step + 7), "--data.batch_size", "16"),
+        "--ckpt_path",
+        "last",
+        cwd=tmp_path,
+    )
+    assert "Optimization Finished!" in resumed.stdout
+    assert weights(tmp_path / "lightning_logs/version_1/checkpoints/last.ckpt")[0] == step + 7
