@@ -68,8 +68,10 @@ class StepClock(L.Callback):
 
     def on_train_batch_end(self, trainer, *args) -> None:
         if trainer.global_step == self.warmup:
+            synchronize(trainer.strategy.root_device)
             self.start = time.perf_counter()
         elif trainer.global_step == self.warmup + self.steps:
+            synchronize(trainer.strategy.root_device)
             self.seconds = time.perf_counter() - self.start
 
 
@@ -101,21 +103,30 @@ def time_fit_path(args, extra: list[str] = ()) -> tuple[float, float]:
     return args.steps * args.batch_size / clock.seconds, memory.added_mib
 
 
-def time_bare_loop(args, datamodule: MNISTDataModule) -> tuple[float, float]:
-    """Samples/s and added MiB of a hand-written loop (b): same model, optimizer and batches."""
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_bare_loop(args, datamodule: MNISTDataModule, device: torch.device) -> tuple[float, float]:
+    """Samples/s and added MiB of a hand-written loop (b): same model, optimizer and batches, the data
+    on the device as the fit path holds it."""
     torch.manual_seed(1234)
-    network = RecurrentNetwork(hidden_size=128, init="tf")
+    network = RecurrentNetwork(hidden_size=128, init="tf").to(device)
     optimizer = torch.optim.SGD(network.parameters(), lr=0.001)
-    images, labels = datamodule.split("train")
-    batches = torch.randperm(len(images)).split(args.batch_size)
+    images, labels = (t.to(device) for t in datamodule.split("train"))
+    to_sequence = datamodule.to_sequence.to(device)
+    batches = torch.randperm(len(images), device=device).split(args.batch_size)
     with PeakRSS() as memory:
         for step, index in enumerate(batches[: args.warmup + args.steps], start=1):
-            loss = F.cross_entropy(network(datamodule.to_sequence(images[index])), labels[index])
+            loss = F.cross_entropy(network(to_sequence(images[index])), labels[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             if step == args.warmup:
+                synchronize(device)
                 start = time.perf_counter()
+        synchronize(device)
         seconds = time.perf_counter() - start
     return args.steps * args.batch_size / seconds, memory.added_mib
 
@@ -165,19 +176,21 @@ def main() -> None:
     if args.warmup + args.steps > 55_000 // args.batch_size:
         parser.error("warmup + steps must fit in one epoch, so that no validation falls inside the timing")
 
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # what `accelerator: auto` picks
     datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=args.batch_size)
     datamodule.setup("fit")
     fit, bare, fit_mib, bare_mib = [], [], [], []
     for _ in range(args.repeats):  # alternate, so that drift in machine speed hits both alike
         speed, mib = time_fit_path(args, ["--trainer.enable_progress_bar", "true"])
         fit.append(speed), fit_mib.append(mib)
-        speed, mib = time_bare_loop(args, datamodule)
+        speed, mib = time_bare_loop(args, datamodule, device)
         bare.append(speed), bare_mib.append(mib)
 
     fit_speed, bare_speed = statistics.median(fit), statistics.median(bare)
-    gemm = matmul_flops_per_second(args.batch_size)
+    gemm = matmul_flops_per_second(args.batch_size) if device.type == "cpu" else float("nan")
     roofline_speed = gemm / step_flops(args.batch_size) * args.batch_size
     result = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "batch_size": args.batch_size,
         "threads": torch.get_num_threads(),
         "fit_path_samples_per_s": round(fit_speed, 1),
@@ -199,7 +212,9 @@ def main() -> None:
     print("| --- | --- | --- |")
     print(f"| rnn_lightning fit (default config) | {fit_speed:,.0f} | {max(fit_mib):.0f} |")
     print(f"| bare PyTorch loop | {bare_speed:,.0f} | {max(bare_mib):.0f} |")
-    print(f"\nfit / bare = {fit_speed / bare_speed:.3f}")
+    print(f"\nfit / bare = {fit_speed / bare_speed:.3f}  ({result['device']})")
+    if device.type != "cpu":
+        return
     print(
         f"fp32 GEMM at the model's shape: {gemm / 1e9:.1f} GFLOP/s; one step is"
         f" {step_flops(args.batch_size) / 1e9:.2f} GFLOP, so the matmul roofline is"

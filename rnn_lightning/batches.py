@@ -78,27 +78,60 @@ class BatchOrder:
         self._resume_at = self.handed_out
 
 
+class RandomShift:
+    """Moves each image by up to `pixels` in each direction, filling with black: the classic MNIST
+    augmentation. The offsets of a batch are drawn from (seed, epoch, batch number) alone, so a resumed
+    run shifts exactly as an uninterrupted one."""
+
+    def __init__(self, pixels: int) -> None:
+        self.pixels = pixels
+
+    def __call__(self, images: Tensor, seed: int) -> Tensor:
+        count, height, width = images.shape
+        margin = self.pixels
+        padded = torch.nn.functional.pad(images, (margin, margin, margin, margin))
+        generator = torch.Generator().manual_seed(seed)
+        offsets = torch.randint(0, 2 * margin + 1, (count, 2), generator=generator).to(images.device)
+        rows = offsets[:, :1] + torch.arange(height, device=images.device)  # (count, height)
+        cols = offsets[:, 1:] + torch.arange(width, device=images.device)  # (count, width)
+        batch = torch.arange(count, device=images.device)[:, None, None]
+        return padded[batch, rows[:, :, None], cols[:, None, :]]
+
+
 class InMemoryBatches:
     """Iterable of `(inputs, labels)` batches gathered from `images` by a `BatchOrder`.
 
-    `to_inputs` turns a gathered uint8 batch into the model's float sequences. Lightning sets the epoch
-    through `.sampler.set_epoch` and saves `state_dict()` in checkpoints (a stateful loader).
+    `to_inputs` turns a gathered uint8 batch into the model's float sequences; `augment`, when given,
+    shifts the training images first. Lightning sets the epoch through `.sampler.set_epoch` and saves
+    `state_dict()` in checkpoints (a stateful loader).
     """
 
     batch_sampler = None  # Lightning inspects DataLoader-like attributes; the order lives in `.sampler`
 
     def __init__(
-        self, images: Tensor, labels: Tensor, order: BatchOrder, to_inputs: Callable[[Tensor], Tensor]
+        self,
+        images: Tensor,
+        labels: Tensor,
+        order: BatchOrder,
+        to_inputs: Callable[[Tensor], Tensor],
+        augment: RandomShift | None = None,
     ) -> None:
         self.images, self.labels, self.sampler, self.to_inputs = images, labels, order, to_inputs
+        self.augment = augment
 
     def __len__(self) -> int:
         return len(self.sampler)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        for index in self.sampler:
+        order = self.sampler
+        for index in order:
             index = index.to(self.images.device, non_blocking=True)
-            yield self.to_inputs(self.images[index]), self.labels[index]
+            images = self.images[index]
+            if self.augment is not None:
+                images = self.augment(
+                    images, seed=(order.seed * 1_000_003 + order.epoch) * 100_003 + order.handed_out
+                )
+            yield self.to_inputs(images), self.labels[index]
 
     def state_dict(self) -> dict[str, Any]:
         return self.sampler.state_dict()

@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from torchvision import datasets
 from typing_extensions import override
 
-from rnn_lightning.batches import BatchOrder, InMemoryBatches
+from rnn_lightning.batches import BatchOrder, InMemoryBatches, RandomShift
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.idx import check_idx_file
 from rnn_lightning.images import find_images, load_image
@@ -44,6 +44,7 @@ class MNISTDataModule(L.LightningDataModule):
         dataset: `mnist` or `fashion_mnist` (same format, ten clothing classes).
         sequence: `rows` (28 steps of 28 pixels, the tutorial), `pixels` (784 steps of 1) or `permuted`.
         permutation_seed: seed of the fixed pixel order for `permuted`.
+        augment_shift: move training images by up to this many pixels each way (0: off, the tutorial).
         predict_path: image file, folder or glob to classify in `predict`; the test set when not given.
         download: fetch missing files in `prepare_data`; off, a missing file is an error at once.
     """
@@ -56,12 +57,15 @@ class MNISTDataModule(L.LightningDataModule):
         dataset: Literal["mnist", "fashion_mnist"] = "mnist",
         sequence: SequenceKind = "rows",
         permutation_seed: int = 0,
+        augment_shift: int = 0,
         predict_path: str | None = None,
         download: bool = True,
     ) -> None:
         super().__init__()
         if batch_size < 1:
             raise UserInputError(f"data.batch_size must be at least 1, got {batch_size}")
+        if not 0 <= augment_shift <= 8:
+            raise UserInputError(f"data.augment_shift must be between 0 and 8 pixels, got {augment_shift}")
         self.save_hyperparameters()
         self.data_dir = Path(data_dir)
         self.dataset_class = DATASETS[dataset]
@@ -116,7 +120,7 @@ class MNISTDataModule(L.LightningDataModule):
             return
         if "train" in self._splits:
             return
-        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        device = self._device()
         images, labels = self._read(train=True)
         test_images, test_labels = self._read(train=False)
         on_device = [t.to(device) for t in (images, labels, test_images, test_labels)]
@@ -147,10 +151,43 @@ class MNISTDataModule(L.LightningDataModule):
             raise UserInputError(
                 f"none of the {len(paths)} files could be read as an image ({first}: {reason})"
             )
-        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        device = self._device()
         stacked = torch.stack(images).to(device)
         self._splits["predict"] = (stacked, torch.full((len(stacked),), -1, device=device))
         self.to_sequence.to(device)
+
+    @override
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in checkpoints: how images became sequences, the permutation itself included."""
+        permutation = self.to_sequence.permutation
+        return {
+            "sequence": self.to_sequence.kind,
+            "permutation": None if permutation is None else permutation.tolist(),
+        }
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Reads images as the checkpoint's model was trained to: `pixels` and `permuted` (with its own
+        permutation) share an input size, so a config naming the other one would go unnoticed."""
+        kind, permutation = state_dict["sequence"], state_dict["permutation"]
+        if kind == "rows" or ToSequence(kind).input_size != self.input_size:
+            return  # a different input size fails the shape check before this; rows have no variants
+        current = self.to_sequence.permutation
+        if kind == self.to_sequence.kind and (
+            permutation is None or torch.equal(current.cpu(), torch.tensor(permutation))
+        ):
+            return
+        device = current.device if current is not None else self._device()
+        self.to_sequence = ToSequence(kind, None if permutation is None else torch.tensor(permutation)).to(
+            device
+        )
+        print(
+            f"Reading images as the checkpoint was trained: sequence {kind!r}, its own pixel order",
+            flush=True,
+        )
+
+    def _device(self) -> torch.device:
+        return self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
 
     def split(self, name: str) -> tuple[Tensor, Tensor]:
         """The uint8 images (n, 28, 28) and labels (n,) of `train`, `val` or `test`."""
@@ -173,7 +210,8 @@ class MNISTDataModule(L.LightningDataModule):
             world_size=world,
             even_shards=shuffle,
         )
-        return InMemoryBatches(images, labels, order, self.to_sequence)
+        shift = self.hparams.augment_shift if name == "train" else 0
+        return InMemoryBatches(images, labels, order, self.to_sequence, RandomShift(shift) if shift else None)
 
     @override
     def train_dataloader(self) -> InMemoryBatches:

@@ -13,7 +13,7 @@ _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 class RecurrentNetwork(nn.Module):
-    """Classifies a sequence (batch, steps, input_size) by the recurrent layer's output at the last step."""
+    """Classifies a sequence (batch, steps, input_size) by the recurrent stack's final hidden state."""
 
     def __init__(
         self,
@@ -41,8 +41,12 @@ class RecurrentNetwork(nn.Module):
             tf_initialise(self)
 
     def forward(self, sequences: Tensor) -> Tensor:
-        outputs, _ = self.rnn(sequences)
-        return self.head(outputs[:, -1])
+        _, state = self.rnn(sequences)
+        hidden = state[0] if isinstance(state, tuple) else state  # the LSTM returns (h_n, c_n)
+        # The top layer's final state in each direction: the output at the last step reading forward,
+        # at the first step reading backward (where the backward pass ends).
+        top = hidden[-2:] if self.rnn.bidirectional else hidden[-1:]
+        return self.head(torch.cat(list(top), dim=-1))
 
 
 @torch.no_grad()

@@ -17,8 +17,6 @@ class ToSequence:
     """Turns uint8 images (batch, 28, 28) into float32 sequences in [0, 1]: (batch, steps, features)."""
 
     def __init__(self, kind: SequenceKind = "rows", permutation: Tensor | None = None) -> None:
-        if kind == "permuted" and permutation is None:
-            raise ValueError("the permuted sequence needs a permutation")
         self.kind, self.permutation = kind, permutation
 
     @property
@@ -36,5 +34,7 @@ class ToSequence:
             return pixels
         pixels = pixels.flatten(1)
         if self.kind == "permuted":
+            if self.permutation is None:
+                raise ValueError("the permuted sequence needs a permutation")
             pixels = pixels[:, self.permutation]
         return pixels.unsqueeze(-1)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.datasets import MNIST
 
-from rnn_lightning.batches import BatchOrder
+from rnn_lightning.batches import BatchOrder, RandomShift
 from rnn_lightning.data import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 
@@ -132,3 +132,24 @@ def test_bad_magic_is_named(fake_data_dir):
     labels.write_bytes(b"\x89PNG" + labels.read_bytes()[4:])
     with pytest.raises(UserInputError, match="not an IDX file"):
         MNISTDataModule(data_dir=str(fake_data_dir)).setup("fit")
+
+
+def test_random_shift_moves_whole_digits_reproducibly():
+    images = torch.zeros(16, 28, 28, dtype=torch.uint8)
+    images[:, 10:18, 9:19] = 200
+    shift = RandomShift(2)
+    moved = shift(images, seed=11)
+    assert torch.equal(moved, shift(images, seed=11)) and not torch.equal(moved, shift(images, seed=12))
+    assert torch.equal(moved.sum(dim=(1, 2)), images.sum(dim=(1, 2)))  # nothing cut off, nothing added
+    corners = [tuple(image.nonzero().min(0).values.tolist()) for image in moved]
+    assert all(8 <= row <= 12 and 7 <= col <= 11 for row, col in corners)
+    assert len(set(corners)) > 3
+
+
+def test_augmentation_touches_training_batches_only(fake_data_dir):
+    plain = MNISTDataModule(data_dir=str(fake_data_dir), batch_size=32)
+    shifted = MNISTDataModule(data_dir=str(fake_data_dir), batch_size=32, augment_shift=2)
+    for datamodule in (plain, shifted):
+        datamodule.setup("fit")
+    assert not torch.equal(next(iter(plain.train_dataloader()))[0], next(iter(shifted.train_dataloader()))[0])
+    assert torch.equal(next(iter(plain.val_dataloader()))[0], next(iter(shifted.val_dataloader()))[0])

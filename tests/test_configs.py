@@ -1,0 +1,96 @@
+"""Every config in configs/ runs; the options combine; predict reads images as the model was trained."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rnn_lightning.__main__ import main
+from tests.conftest import CONFIGS, make_fake_mnist
+
+QUICK = [
+    "--trainer.max_steps",
+    "3",
+    "--trainer.limit_val_batches",
+    "2",
+    "--trainer.enable_progress_bar",
+    "false",
+]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """Generated MNIST and Fashion-MNIST files side by side; runs land in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    root = make_fake_mnist(tmp_path / "data")
+    make_fake_mnist(root, folder="FashionMNIST", seed=1)
+    return root
+
+
+def last_run(tmp_path):
+    return sorted((tmp_path / "lightning_logs").glob("version_*"), key=lambda p: int(p.name.split("_")[1]))[
+        -1
+    ]
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_config_runs(config, data_dir, tmp_path, capsys):
+    assert main(["fit", "--config", str(config), "--data.data_dir", str(data_dir), *QUICK]) == 0
+    out = capsys.readouterr().out
+    assert "Optimization Finished!" in out and "Testing Accuracy:" in out
+    assert (last_run(tmp_path) / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_options_combine_two_layer_bidirectional_gru_over_permuted_pixels(data_dir, tmp_path, capsys):
+    args = ["fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data_dir), *QUICK]
+    args += ["--data.sequence", "permuted", "--model.cell", "gru", "--model.num_layers", "2"]
+    args += ["--model.bidirectional", "true", "--model.dropout", "0.2", "--trainer.gradient_clip_val", "0.5"]
+    assert main(args) == 0
+    hparams = (last_run(tmp_path) / "hparams.yaml").read_text()
+    assert "input_size: 1" in hparams and "cell: gru" in hparams and "bidirectional: true" in hparams
+
+
+@pytest.mark.parametrize("sequence", ["rows", "pixels", "permuted"])
+def test_predict_with_a_model_of_any_sequence(sequence, data_dir, tmp_path, capsys):
+    fit = ["fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data_dir), *QUICK]
+    assert main([*fit, "--data.sequence", sequence, "--test_after_fit", "false"]) == 0
+    run = last_run(tmp_path)
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for index in range(3):
+        page = np.full((60, 50), 255, dtype=np.uint8)
+        page[10 + 5 * index : 40, 15:30] = 0
+        Image.fromarray(page).save(pictures / f"{index}.png")
+    capsys.readouterr()
+    predict = [
+        "predict",
+        "--config",
+        str(run / "config.yaml"),
+        "--ckpt_path",
+        str(run / "checkpoints" / "last.ckpt"),
+    ]
+    assert (
+        main([*predict, "--data.predict_path", str(pictures), "--trainer.enable_progress_bar", "false"]) == 0
+    )
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith(str(pictures))]
+    assert [line[0] for line in lines] == [str(pictures / f"{i}.png") for i in range(3)]
+    assert all(0 <= int(line[1]) <= 9 for line in lines)
+
+
+def test_permuted_checkpoint_brings_its_pixel_order(data_dir, tmp_path, capsys):
+    fit = ["fit", "--config", str(CONFIGS / "permuted.yaml"), "--data.data_dir", str(data_dir), *QUICK]
+    assert main([*fit, "--test_after_fit", "false"]) == 0
+    checkpoint = last_run(tmp_path) / "checkpoints" / "last.ckpt"
+    test = ["test", "--config", str(CONFIGS / "permuted.yaml"), "--data.data_dir", str(data_dir)]
+    test += ["--ckpt_path", str(checkpoint), "--trainer.enable_progress_bar", "false"]
+    capsys.readouterr()
+    assert main(test) == 0
+    same = capsys.readouterr().out
+    assert "its own pixel order" not in same
+    assert main([*test, "--data.permutation_seed", "7"]) == 0  # a config naming another order
+    other = capsys.readouterr().out
+    assert "Reading images as the checkpoint was trained" in other
+
+    def accuracy(out):
+        return next(line.split()[1] for line in out.splitlines() if "test/acc" in line)
+
+    assert accuracy(same) == accuracy(other)  # the checkpoint's permutation was used both times
