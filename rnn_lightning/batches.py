@@ -35,6 +35,7 @@ class BatchOrder:
         self.size, self.batch_size, self.shuffle, self.seed = size, batch_size, shuffle, seed
         self.rank, self.world_size, self.even_shards = rank, world_size, even_shards
         self.epoch = 0
+        self.device = torch.device("cpu")  # where the index batches are made: the data's device
         self.handed_out = 0  # batches of this epoch given to the loop so far
         self._resume_at = 0  # where the next pass starts: 0, or a restored `handed_out`
 
@@ -63,7 +64,8 @@ class BatchOrder:
 
     def __iter__(self) -> Iterator[Tensor]:
         start, self._resume_at = self._resume_at, 0
-        batches = self._shard().split(self.batch_size)
+        # One host-to-device copy of the epoch's order, not one per batch (each could stall a GPU).
+        batches = self._shard().to(self.device).split(self.batch_size)
         for index in range(start, len(batches)):
             # Lightning takes a batch only when it trains on it (it does not prefetch from an iterable
             # with a length), so a checkpoint written after step k finds k batches handed out.
@@ -118,6 +120,7 @@ class InMemoryBatches:
     ) -> None:
         self.images, self.labels, self.sampler, self.to_inputs = images, labels, order, to_inputs
         self.augment = augment
+        order.device = images.device
 
     def __len__(self) -> int:
         return len(self.sampler)
@@ -125,12 +128,11 @@ class InMemoryBatches:
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         order = self.sampler
         for index in order:
-            index = index.to(self.images.device, non_blocking=True)
             images = self.images[index]
             if self.augment is not None:
-                images = self.augment(
-                    images, seed=(order.seed * 1_000_003 + order.epoch) * 100_003 + order.handed_out
-                )
+                # hash() of a tuple of ints is the same in every process (unlike that of a str)
+                batch_seed = hash((order.seed, order.epoch, order.handed_out)) % 2**63
+                images = self.augment(images, seed=batch_seed)
             yield self.to_inputs(images), self.labels[index]
 
     def state_dict(self) -> dict[str, Any]:
