@@ -13,65 +13,39 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
-import lightning as L
-
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+from common import PROJECT, StepClock, fit_cli, step_rate
 
 POINTS = [("rows", b) for b in (32, 128, 512, 1024, 4096)] + [("pixels", b) for b in (32, 128, 512)]
 
 
-class StepTimer(L.Callback):
-    """Seconds from the end of the warm-up steps to the end of the last step."""
-
-    def __init__(self, warmup: int) -> None:
-        self.warmup, self.start, self.end = warmup, 0.0, 0.0
-
-    def on_train_batch_end(self, trainer, *args) -> None:
-        if trainer.global_step == self.warmup:
-            self.start = time.perf_counter()
-        self.end = time.perf_counter()
-
-
 def measure(data_dir: str, sequence: str, batch_size: int, samples: int) -> dict:
     """One point, in this process: about `samples` timed training samples after 3 warm-up steps."""
-    from rnn_lightning.cli import build_cli
-
     warmup = 3
     steps = max(5, samples // batch_size)
     with tempfile.TemporaryDirectory() as logs:
-        cli = build_cli(
-            [
-                "--config",
-                str(PROJECT / "configs" / "default.yaml"),
-                "--data.data_dir",
-                data_dir,
-                "--data.sequence",
-                sequence,
-                "--data.batch_size",
-                str(batch_size),
-                "--trainer.max_steps",
-                str(warmup + steps),
-                "--trainer.logger.init_args.save_dir",
-                logs,
-                "--trainer.enable_progress_bar",
-                "false",
-                "--trainer.num_sanity_val_steps",
-                "0",
-            ],
-            run=False,
+        cli = fit_cli(
+            data_dir,
+            logs,
+            "--data.sequence",
+            sequence,
+            "--data.batch_size",
+            str(batch_size),
+            "--trainer.max_steps",
+            str(warmup + steps),
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.num_sanity_val_steps",
+            "0",
         )
-        timer = StepTimer(warmup)
-        cli.trainer.callbacks.append(timer)
+        clock = StepClock(warmup)
+        cli.trainer.callbacks.append(clock)
         cli.trainer.fit(cli.model, cli.datamodule)
     return {
         "sequence": sequence,
         "batch_size": batch_size,
         "timed_steps": steps,
-        "samples_per_s": round(steps * batch_size / (timer.end - timer.start), 1),
+        "samples_per_s": round(step_rate(clock.ends, batch_size), 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

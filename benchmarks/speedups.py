@@ -9,17 +9,11 @@ training steps only (validation time is excluded); wall is the whole fit.
 
 import argparse
 import json
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import lightning as L
-
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-
-from rnn_lightning.cli import build_cli  # noqa: E402
+from common import PROJECT, fit_cli
 
 VARIANTS = {
     "fp32": [],
@@ -54,20 +48,7 @@ class TrainClock(L.Callback):
 
 def run_variant(data_dir: str, overrides: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as logs:
-        cli = build_cli(
-            [
-                "--config",
-                str(PROJECT / "configs" / "default.yaml"),
-                "--data.data_dir",
-                data_dir,
-                "--trainer.logger.init_args.save_dir",
-                logs,
-                "--trainer.enable_progress_bar",
-                "false",
-                *overrides,
-            ],
-            run=False,
-        )
+        cli = fit_cli(data_dir, logs, "--trainer.enable_progress_bar", "false", *overrides)
         clock = TrainClock()
         cli.trainer.callbacks.append(clock)
         start = time.perf_counter()

@@ -13,7 +13,6 @@ peak memory each added (the fit path's includes its own copy of MNIST), and the 
 
 import argparse
 import contextlib
-import itertools
 import json
 import os
 import statistics
@@ -21,18 +20,13 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-import lightning as L
 import torch
 import torch.nn.functional as F
+from common import PROJECT, StepClock, fit_cli, step_rate, synchronize
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-
-from rnn_lightning.cli import build_cli  # noqa: E402
-from rnn_lightning.data import MNISTDataModule  # noqa: E402
-from rnn_lightning.network import RecurrentNetwork  # noqa: E402
+from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.network import RecurrentNetwork
 
 
 class PeakRSS:
@@ -64,45 +58,19 @@ class PeakRSS:
         return (self.peak - self.start) / 2**20
 
 
-class StepClock(L.Callback):
-    """The time of the end of every step after `warmup` (validation never falls inside)."""
-
-    def __init__(self, warmup: int) -> None:
-        self.warmup, self.ends = warmup, []
-
-    def on_train_batch_end(self, trainer, *args) -> None:
-        if trainer.global_step >= self.warmup:
-            synchronize(trainer.strategy.root_device)
-            self.ends.append(time.perf_counter())
-
-
-def step_rate(ends: list[float], batch_size: int) -> float:
-    """Samples/s from the median step period: a burst of load from elsewhere on a shared 2-core machine
-    slows a few steps of one path; the median ignores those and the mean would not."""
-    periods = [b - a for a, b in itertools.pairwise(ends)]
-    return batch_size / statistics.median(periods)
-
-
 def time_fit_path(args, extra: list[str] = ()) -> tuple[float, float]:
     """Samples/s and added MiB of the CLI-built fit path (a)."""
     with tempfile.TemporaryDirectory() as logs:
-        cli = build_cli(
-            [
-                "--config",
-                str(PROJECT / "configs" / "default.yaml"),
-                "--data.data_dir",
-                args.data_dir,
-                "--data.batch_size",
-                str(args.batch_size),
-                "--trainer.max_steps",
-                str(args.warmup + args.steps),
-                "--trainer.logger.init_args.save_dir",
-                logs,
-                "--trainer.num_sanity_val_steps",
-                "0",
-                *extra,
-            ],
-            run=False,
+        cli = fit_cli(
+            args.data_dir,
+            logs,
+            "--data.batch_size",
+            str(args.batch_size),
+            "--trainer.max_steps",
+            str(args.warmup + args.steps),
+            "--trainer.num_sanity_val_steps",
+            "0",
+            *extra,
         )
         clock = StepClock(args.warmup)
         cli.trainer.callbacks.append(clock)
@@ -110,11 +78,6 @@ def time_fit_path(args, extra: list[str] = ()) -> tuple[float, float]:
         with PeakRSS() as memory, contextlib.redirect_stdout(sys.stderr):
             cli.trainer.fit(cli.model, cli.datamodule)
     return step_rate(clock.ends, args.batch_size), memory.added_mib
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 # The same fit with everything of ours switched off: what Lightning's own loop costs.
