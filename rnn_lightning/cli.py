@@ -52,8 +52,9 @@ class RNNLightningCLI(LightningCLI):
         # that a missing or unreadable file is one clear line, not a traceback from torch.load.
         subcommand = self.config.get("subcommand")
         ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        self._checked: tuple[str, dict] | None = None  # (path, contents), read once for both checks
         if ckpt_path is not None and ckpt_path != "last":
-            load_checkpoint(Path(ckpt_path))
+            self._checked = (ckpt_path, load_checkpoint(Path(ckpt_path)))
         super()._parse_ckpt_path()
 
     @override
@@ -61,8 +62,11 @@ class RNNLightningCLI(LightningCLI):
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
-        if arguments.get("ckpt_path") is not None:
-            check_checkpoint(Path(arguments["ckpt_path"]), self.model)
+        path = arguments.get("ckpt_path")
+        if path is not None:
+            checked = self._checked if self._checked and self._checked[0] == path else None
+            checkpoint = checked[1] if checked else load_checkpoint(Path(path))
+            check_model_shape(Path(path), checkpoint["state_dict"], self.model)
         extra = {"fit": CheckpointOnInterrupt, "predict": PredictionReport}.get(subcommand)
         if extra is not None:
             self.trainer.callbacks.append(extra())
@@ -116,9 +120,9 @@ def load_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def check_checkpoint(path: Path, model: SequenceClassifier) -> None:
-    """Fails with one line unless `path` is a readable Lightning checkpoint of this model's shape."""
-    state = load_checkpoint(path)["state_dict"]
+def check_model_shape(path: Path, state: dict, model: SequenceClassifier) -> None:
+    """Fails with one line unless the checkpoint's weights `state` fit `model`, name for name and shape
+    for shape."""
     expected = model.state_dict()
     hint = "pass the config of the run that wrote it (--config lightning_logs/version_N/config.yaml)"
     for name in sorted(set(expected) ^ set(state)):

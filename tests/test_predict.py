@@ -31,6 +31,12 @@ def save_as_photo(digit: np.ndarray, path_stem, form: str, rng: np.random.Genera
     return path
 
 
+def predict_args(data_dir, checkpoint) -> list[str]:
+    """`predict` with the default config, real MNIST and a trained checkpoint."""
+    config, data, ckpt = str(CONFIGS / "default.yaml"), str(data_dir), str(checkpoint)
+    return ["predict", "--config", config, "--data.data_dir", data, "--ckpt_path", ckpt]
+
+
 @pytest.fixture(scope="module")
 def test_digits(real_data_dir):
     test = MNIST(str(real_data_dir), train=False)
@@ -77,13 +83,7 @@ def test_predict_prints_lines_in_order_writes_csv_and_names_bad_files(
     ]
     (folder / "05_broken.png").write_bytes(b"this is not an image")
     result = run_cli(
-        "predict",
-        "--config",
-        str(CONFIGS / "default.yaml"),
-        "--data.data_dir",
-        str(real_data_dir),
-        "--ckpt_path",
-        str(trained_checkpoint),
+        *predict_args(real_data_dir, trained_checkpoint),
         "--data.predict_path",
         str(folder),
         "--data.num_workers",
@@ -110,13 +110,7 @@ def test_predict_prints_lines_in_order_writes_csv_and_names_bad_files(
 
 def test_predict_without_path_predicts_the_test_set(trained_checkpoint, real_data_dir, tmp_path):
     result = run_cli(
-        "predict",
-        "--config",
-        str(CONFIGS / "default.yaml"),
-        "--data.data_dir",
-        str(real_data_dir),
-        "--ckpt_path",
-        str(trained_checkpoint),
+        *predict_args(real_data_dir, trained_checkpoint),
         "--trainer.enable_progress_bar",
         "false",
         cwd=tmp_path,
