@@ -4,6 +4,8 @@ The optimizer is not defined here: LightningCLI's `optimizer:` group supplies it
 default config), so it can be swapped or tuned from the config without touching the code.
 """
 
+from typing import Any
+
 import lightning as L
 import torch
 import torch.nn.functional as F
@@ -50,6 +52,26 @@ class SequenceClassifier(L.LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
+
+    @override
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Dropout draws from torch's generators; saving them makes a resumed run draw as an
+        # uninterrupted one would (the batch order and the augmentation have seeds of their own).
+        checkpoint["rng_states"] = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    @override
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        states = checkpoint.get("rng_states", {})
+        if "torch" in states:
+            torch.set_rng_state(states["torch"])
+        if (
+            "cuda" in states
+            and torch.cuda.is_available()
+            and len(states["cuda"]) == torch.cuda.device_count()
+        ):
+            torch.cuda.set_rng_state_all(states["cuda"])
 
     @override
     def configure_model(self) -> None:

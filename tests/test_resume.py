@@ -50,6 +50,20 @@ def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
     assert weights(split / "lightning_logs/version_0/checkpoints/last.ckpt")[0] == 300
 
 
+def test_resume_with_dropout_is_bit_exact(fake_data_dir, tmp_path):
+    # A two-layer LSTM with dropout draws random masks every step: the generator's state is resumed too.
+    dropout = ["--model.num_layers", "2", "--model.dropout", "0.3", "--data.batch_size", "16"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    straight.mkdir(), split.mkdir()
+    run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "30"), cwd=straight)
+    run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "13"), cwd=split)
+    run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "30", "--ckpt_path", "last"), cwd=split)
+    _, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    _, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    for name in state_a:
+        assert torch.equal(state_a[name], state_b[name]), name
+
+
 def test_resume_without_any_run_is_a_clear_error(fake_data_dir, tmp_path):
     result = run_cli(*fit_args(fake_data_dir, "--ckpt_path", "last"), cwd=tmp_path, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
