@@ -5,6 +5,7 @@ from pathlib import Path
 import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
+from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning.data import MNISTDataModule
@@ -144,9 +145,10 @@ def tutorial_test_accuracy(model: SequenceClassifier, datamodule: MNISTDataModul
     images, labels = images[:TUTORIAL_TEST_IMAGES], labels[:TUTORIAL_TEST_IMAGES]
     was_training = model.training
     model.eval()
-    predictions = model(datamodule.to_sequence(images).to(model.device)).argmax(dim=-1)
+    logits = model(datamodule.to_sequence(images).to(model.device))
     model.train(was_training)
-    return (predictions == labels.to(model.device)).float().mean().item()
+    accuracy = multiclass_accuracy(logits, labels.to(model.device), logits.shape[-1], average="micro")
+    return accuracy.item()
 
 
 def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCLI:
