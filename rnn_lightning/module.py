@@ -54,6 +54,17 @@ class SequenceClassifier(L.LightningModule):
         self.test_loss = MeanMetric()
 
     @override
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning's trainer sets `_current_fx_name` before and after every hook call, some forty times a
+        # training step; `nn.Module.__setattr__` checks parameters, modules and buffers each time, which
+        # costs more than all of Lightning's other per-step bookkeeping on this small model. The name is a
+        # plain string attribute, so it skips those checks.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    @override
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Dropout draws from torch's generators; saving them makes a resumed run draw as an
         # uninterrupted one would (the batch order and the augmentation have seeds of their own).

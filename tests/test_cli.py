@@ -122,6 +122,14 @@ def test_command_line_overrides_reach_the_config(tmp_path):
     assert config["optimizer"]["init_args"]["lr"] == 0.01 and config["data"]["data_dir"] == "elsewhere/"
 
 
+def test_profiler_is_free_by_default_and_can_be_chosen(tmp_path):
+    default = ("fit", "--config", str(CONFIGS / "default.yaml"), "--print_config")
+    config = yaml.safe_load(run_cli(*default, cwd=tmp_path).stdout)
+    assert config["trainer"]["profiler"]["class_path"] == "rnn_lightning.profiling.NullProfiler"
+    chosen = yaml.safe_load(run_cli(*default, "--trainer.profiler", "simple", cwd=tmp_path).stdout)
+    assert chosen["trainer"]["profiler"] == "simple"
+
+
 def test_missing_data_is_one_line_and_non_zero(tmp_path):
     result = run_cli(
         "fit",
