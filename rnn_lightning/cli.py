@@ -46,18 +46,6 @@ class RNNLightningCLI(LightningCLI):
         # `--trainer.enable_progress_bar false` still turn it off instead of failing on the conflict.
         if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
             trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
-        # The module steps its optimizer itself (see `SequenceClassifier`), and Lightning refuses its own
-        # clipping then; the module clips in the same place, so the Trainer's flags are handed to it.
-        if trainer.get("gradient_clip_val") is not None and "model" in config:
-            config.model.gradient_clip_val = trainer.gradient_clip_val
-            if trainer.get("gradient_clip_algorithm") is not None:
-                config.model.gradient_clip_algorithm = trainer.gradient_clip_algorithm
-            trainer.gradient_clip_val = trainer.gradient_clip_algorithm = None
-        if trainer.get("accumulate_grad_batches") not in (None, 1):
-            raise UserInputError(
-                "trainer.accumulate_grad_batches is not supported (the module steps its optimizer every "
-                "batch); raise data.batch_size instead"
-            )
         # Predicting a few images needs one process; several would each hold a share of the outputs.
         if self.subcommand == "predict" and trainer.devices == "auto":
             trainer.devices = 1

@@ -4,18 +4,16 @@ The optimizer is not defined here: LightningCLI's `optimizer:` group supplies it
 default config), so it can be swapped or tuned from the config without touching the code.
 """
 
-from typing import Any, Literal
+from typing import Any
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 from typing_extensions import override
 
-from rnn_lightning.errors import UserInputError
 from rnn_lightning.network import CellKind, InitKind, RecurrentNetwork
 
 
@@ -30,15 +28,6 @@ class SequenceClassifier(L.LightningModule):
         num_layers, bidirectional, dropout: the recurrent stack, as in `torch.nn.LSTM`.
         init: `tf` reproduces the TensorFlow tutorial's initialisation; `torch` keeps PyTorch's defaults.
         compile: compile the network with `torch.compile` (in place, so checkpoints keep their keys).
-        gradient_clip_val, gradient_clip_algorithm: clipping, as the Trainer's arguments of these names
-            (the CLI moves `--trainer.gradient_clip_val` here; see `training_step`).
-
-    The training step is written out with Lightning's manual-optimization API (`manual_backward`, the
-    `LightningOptimizer`'s `zero_grad` and `step`) rather than left to automatic optimization, which
-    wraps every step in a closure and a dozen more hook calls: on this small model those cost about 5%
-    of a CPU step (`benchmarks/throughput.py`). The order and the result are those of automatic
-    optimization, bit for bit (`tests/test_module.py`); clipping and epoch-wise scheduler steps, which
-    Lightning does only under automatic optimization, are done here in the same places.
     """
 
     def __init__(
@@ -52,12 +41,9 @@ class SequenceClassifier(L.LightningModule):
         dropout: float = 0.0,
         init: InitKind = "tf",
         compile: bool = False,
-        gradient_clip_val: float | None = None,
-        gradient_clip_algorithm: Literal["norm", "value"] = "norm",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.automatic_optimization = False
         self.network = RecurrentNetwork(
             input_size, hidden_size, num_classes, cell, num_layers, bidirectional, dropout, init
         )
@@ -122,40 +108,7 @@ class SequenceClassifier(L.LightningModule):
             self.train_acc(logits, labels)
             self.log("train/loss", loss)
             self.log("train/acc", self.train_acc)
-        # What automatic optimization does, in its order: zero the gradients, backward, step (the
-        # clipping happens inside `step`, in `on_before_optimizer_step`, after any AMP unscaling).
-        optimizer = self.optimizers()
-        optimizer.zero_grad()
-        self.manual_backward(loss)
-        optimizer.step()
-        return {"loss": loss.detach(), "logits": logits.detach()}
-
-    @override
-    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # Where Lightning clips under automatic optimization: after the gradients are final and unscaled.
-        if self.hparams.gradient_clip_val:
-            self.clip_gradients(
-                optimizer,
-                gradient_clip_val=self.hparams.gradient_clip_val,
-                gradient_clip_algorithm=self.hparams.gradient_clip_algorithm,
-            )
-
-    @override
-    def on_train_epoch_end(self) -> None:
-        # LightningCLI's schedulers step once an epoch, after validation; Lightning calls them for
-        # automatic optimization only.
-        for config in self.trainer.lr_scheduler_configs:
-            scheduler = config.scheduler
-            if isinstance(scheduler, ReduceLROnPlateau):
-                monitor = getattr(scheduler, "monitor", None)  # LightningCLI's ReduceLROnPlateau names it
-                if monitor not in self.trainer.callback_metrics:
-                    raise UserInputError(
-                        f"lr_scheduler ReduceLROnPlateau monitors {monitor!r}, which is not logged; "
-                        "use one of: " + ", ".join(sorted(self.trainer.callback_metrics))
-                    )
-                scheduler.step(self.trainer.callback_metrics[monitor])
-            else:
-                scheduler.step()
+        return {"loss": loss, "logits": logits.detach()}
 
     @override
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:

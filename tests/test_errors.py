@@ -25,11 +25,6 @@ def test_wrong_type_on_the_command_line(capsys):
     assert "trainer.max_steps" in line
 
 
-def test_gradient_accumulation_is_refused_in_one_line(capsys):
-    line = fail(capsys, "fit", "--config", DEFAULT, "--trainer.accumulate_grad_batches", "4")
-    assert "accumulate_grad_batches" in line and "batch_size" in line
-
-
 def test_unknown_key_on_the_command_line(capsys):
     line = fail(capsys, "fit", "--config", DEFAULT, "--model.hiden_size", "64")
     assert "hiden_size" in line
