@@ -1,26 +1,33 @@
 """Training throughput of rnn_lightning's fit path against a bare PyTorch loop, side by side in one process.
 
-    python benchmarks/throughput.py --data-dir ../shared/data [--steps 300] [--repeats 3] [--json]
+    python benchmarks/throughput.py --data-dir ../shared/data [--steps 400] [--repeats 5] [--json]
 
 Both paths train the default model (LSTM 128, TF initialisation, SGD 0.001, batch 128) on the same
 in-memory MNIST rows. (a) is `python -m rnn_lightning fit --config configs/default.yaml` as built by the
 CLI: TensorBoard logging, the history callback, checkpointing and the progress bar all on. (b) is the
 loop a user would write by hand. (c), to tell the two costs apart, is (a) with our logger, callbacks
-and progress bar switched off: Lightning's loop alone. Each is timed step by step after a warm-up,
-alternately, `--repeats` times; the median step period gives samples/s, reported with the ratios, the
-peak memory each added (the fit path's includes its own copy of MNIST), and the fp32 matmul roofline.
+and progress bar switched off: Lightning's loop alone.
+
+The speed of a shared 2-core machine drifts by several percent within seconds, more than the
+difference measured here, so the paths are interleaved finely: every `--chunk` steps of a fit, a
+callback runs `--chunk` steps of the bare loop (its own model and optimizer), and each path's median
+step period is taken over its own steps only (never a period across a switch). Fit and bare loop thus
+sample the same moments of the machine. `--repeats` fits of (a) and of (c) give the medians reported,
+with the ratios, each path's peak memory (a fresh process training that path alone for 50 steps; both
+hold MNIST in memory) and the fp32 matmul roofline.
 """
 
 import argparse
 import contextlib
 import json
-import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 
+import lightning as L
 import torch
 import torch.nn.functional as F
 from common import PROJECT, StepClock, fit_cli, step_rate, synchronize
@@ -29,57 +36,104 @@ from rnn_lightning.data import MNISTDataModule
 from rnn_lightning.network import RecurrentNetwork
 
 
-class PeakRSS:
-    """Samples the process's resident memory every few ms; `peak - start` is what a phase added."""
+class BareLoop:
+    """A hand-written loop (b): the same model, optimizer and batches, the data on the device as the fit
+    path holds it. `run(n)` trains n more steps and records when each ended."""
 
-    def __enter__(self) -> "PeakRSS":
-        self.start = self.peak = self._rss()
-        self._running = True
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
+    def __init__(self, datamodule: MNISTDataModule, device: torch.device, batch_size: int) -> None:
+        torch.manual_seed(1234)
+        self.device = device
+        self.network = RecurrentNetwork(hidden_size=128, init="tf").to(device)
+        self.optimizer = torch.optim.SGD(self.network.parameters(), lr=0.001)
+        self.images, self.labels = (t.to(device) for t in datamodule.split("train"))
+        self.to_sequence = datamodule.to_sequence.to(device)
+        self.batch_size = batch_size
+        self.batches = iter(())
+        self.ends: list[float | None] = []
 
-    def __exit__(self, *exc) -> None:
-        self._running = False
-        self._thread.join()
+    def _next_index(self) -> torch.Tensor:
+        index = next(self.batches, None)
+        if index is None:  # a new epoch's order
+            order = torch.randperm(len(self.images), device=self.device)
+            self.batches = iter(order.split(self.batch_size)[: len(self.images) // self.batch_size])
+            index = next(self.batches)
+        return index
 
-    @staticmethod
-    def _rss() -> int:
-        with open("/proc/self/statm") as file:
-            return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-    def _sample(self) -> None:
-        while self._running:
-            self.peak = max(self.peak, self._rss())
-            time.sleep(0.005)
-
-    @property
-    def added_mib(self) -> float:
-        return (self.peak - self.start) / 2**20
+    def run(self, steps: int) -> None:
+        self.ends.append(None)  # the first period would span whatever ran before
+        for _ in range(steps):
+            index = self._next_index()
+            inputs = self.to_sequence(self.images.index_select(0, index))  # the fit path's gather
+            loss = F.cross_entropy(self.network(inputs), self.labels.index_select(0, index))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            synchronize(self.device)
+            self.ends.append(time.perf_counter())
 
 
-def time_fit_path(args, extra: list[str] = ()) -> tuple[float, float]:
-    """Samples/s and added MiB of the CLI-built fit path (a)."""
+class Interleave(L.Callback):
+    """Every `chunk` timed steps of the fit, runs `chunk` steps of the bare loop."""
+
+    def __init__(self, bare: BareLoop, clock: StepClock, warmup: int, chunk: int) -> None:
+        self.bare, self.clock, self.warmup, self.chunk = bare, clock, warmup, chunk
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        step = trainer.global_step
+        if step >= self.warmup and (step - self.warmup) % self.chunk == self.chunk - 1:
+            self.bare.run(self.chunk)
+            self.clock.ends.append(None)  # the fit's period across the bare chunk is not a fit step
+
+
+def fit_path_args(args, extra: list[str], steps: int | None = None) -> list[str]:
+    return [
+        "--data.batch_size",
+        str(args.batch_size),
+        "--trainer.max_steps",
+        str(steps or args.warmup + args.steps),
+        "--trainer.num_sanity_val_steps",
+        "0",
+        *extra,
+    ]
+
+
+def time_interleaved(args, bare: BareLoop, extra: list[str]) -> tuple[float, float]:
+    """Samples/s of the CLI-built fit path (a or c) and of the bare loop run between its steps."""
+    bare.ends = []
     with tempfile.TemporaryDirectory() as logs:
-        cli = fit_cli(
-            args.data_dir,
-            logs,
-            "--data.batch_size",
-            str(args.batch_size),
-            "--trainer.max_steps",
-            str(args.warmup + args.steps),
-            "--trainer.num_sanity_val_steps",
-            "0",
-            *extra,
-        )
+        cli = fit_cli(args.data_dir, logs, *fit_path_args(args, extra))
         clock = StepClock(args.warmup)
-        cli.trainer.callbacks.append(clock)
+        cli.trainer.callbacks += [clock, Interleave(bare, clock, args.warmup, args.chunk)]
         # The progress bar draws on stdout; send it to stderr so that stdout holds the results alone.
-        with PeakRSS() as memory, contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr):
             cli.trainer.fit(cli.model, cli.datamodule)
-    return step_rate(clock.ends, args.batch_size), memory.added_mib
+    return step_rate(clock.ends, args.batch_size), step_rate(bare.ends, args.batch_size)
 
 
+def peak_memory_mib(args, path: str, steps: int = 50) -> float:
+    """Peak resident memory of a fresh process that trains `steps` steps of one path alone (PyTorch and
+    Lightning, imported by both, included); where the two differ is what a path adds."""
+    command = [sys.executable, __file__, "--memory-of", path, "--data-dir", args.data_dir]
+    command += ["--batch-size", str(args.batch_size), "--steps", str(steps), "--warmup", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def report_own_peak_memory(args, device: torch.device) -> None:
+    """`--memory-of PATH`: trains that path alone, then prints this process's peak RSS in MiB."""
+    if args.memory_of == "bare":
+        datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=args.batch_size)
+        datamodule.setup("fit")
+        BareLoop(datamodule, device, args.batch_size).run(args.steps)
+    else:
+        with tempfile.TemporaryDirectory() as logs:
+            cli = fit_cli(args.data_dir, logs, *fit_path_args(args, FIT_PATH))
+            with contextlib.redirect_stdout(sys.stderr):
+                cli.trainer.fit(cli.model, cli.datamodule)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+
+
+FIT_PATH = ["--trainer.enable_progress_bar", "true"]
 # The same fit with everything of ours switched off: what Lightning's own loop costs.
 LIGHTNING_ALONE = [
     "--trainer.enable_progress_bar=false",
@@ -88,29 +142,6 @@ LIGHTNING_ALONE = [
     "--trainer.enable_checkpointing=false",
     "--trainer.enable_model_summary=false",
 ]
-
-
-def time_bare_loop(args, datamodule: MNISTDataModule, device: torch.device) -> tuple[float, float]:
-    """Samples/s and added MiB of a hand-written loop (b): same model, optimizer and batches, the data
-    on the device as the fit path holds it."""
-    torch.manual_seed(1234)
-    network = RecurrentNetwork(hidden_size=128, init="tf").to(device)
-    optimizer = torch.optim.SGD(network.parameters(), lr=0.001)
-    images, labels = (t.to(device) for t in datamodule.split("train"))
-    to_sequence = datamodule.to_sequence.to(device)
-    batches = torch.randperm(len(images), device=device).split(args.batch_size)
-    ends = []
-    with PeakRSS() as memory:
-        for step, index in enumerate(batches[: args.warmup + args.steps], start=1):
-            inputs = to_sequence(images.index_select(0, index))  # the fit path's gather
-            loss = F.cross_entropy(network(inputs), labels.index_select(0, index))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if step >= args.warmup:
-                synchronize(device)
-                ends.append(time.perf_counter())
-    return step_rate(ends, args.batch_size), memory.added_mib
 
 
 def extra_per_step_us(speed: float, bare_speed: float, batch_size: int) -> float:
@@ -158,31 +189,35 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=20, help="steps of one path before switching")
+    parser.add_argument("--memory-of", choices=["bare", "fit"], help=argparse.SUPPRESS)  # the memory pass
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args()
     if args.warmup + args.steps > 55_000 // args.batch_size:
         parser.error("warmup + steps must fit in one epoch, so that no validation falls inside the timing")
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # what `accelerator: auto` picks
+    if args.memory_of:
+        report_own_peak_memory(args, device)
+        return
     datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=args.batch_size)
     datamodule.setup("fit")
-    fit, bare, core, fit_mib, bare_mib = [], [], [], [], []
-    for _ in range(args.repeats):  # alternate, so that drift in machine speed hits all alike
-        speed, mib = time_fit_path(args, ["--trainer.enable_progress_bar", "true"])
-        fit.append(speed), fit_mib.append(mib)
-        speed, mib = time_bare_loop(args, datamodule, device)
-        bare.append(speed), bare_mib.append(mib)
+    bare_mib, fit_mib = peak_memory_mib(args, "bare"), peak_memory_mib(args, "fit")
+    fit, core, bare_with_fit, bare_with_core = [], [], [], []
+    for _ in range(args.repeats):
+        speed, bare_speed = time_interleaved(args, BareLoop(datamodule, device, args.batch_size), FIT_PATH)
+        fit.append(speed), bare_with_fit.append(bare_speed)
         with tempfile.TemporaryDirectory() as root:
-            core.append(time_fit_path(args, [*LIGHTNING_ALONE, "--trainer.default_root_dir", root])[0])
+            alone = [*LIGHTNING_ALONE, "--trainer.default_root_dir", root]
+            speed, bare_speed = time_interleaved(args, BareLoop(datamodule, device, args.batch_size), alone)
+        core.append(speed), bare_with_core.append(bare_speed)
 
-    fit_speed, bare_speed, core_speed = (
-        statistics.median(fit),
-        statistics.median(bare),
-        statistics.median(core),
+    fit_speed, core_speed = statistics.median(fit), statistics.median(core)
+    bare_speed = statistics.median(bare_with_fit + bare_with_core)
+    pairs, core_pairs = (
+        list(zip(fit, bare_with_fit, strict=True)),
+        list(zip(core, bare_with_core, strict=True)),
     )
-    # Each repeat's paths ran back to back, so their ratio within a repeat is the fairest comparison;
-    # the medians over repeats drop a repeat that a burst of outside load slowed.
-    pairs, core_pairs = list(zip(fit, bare, strict=True)), list(zip(core, bare, strict=True))
     ratio = statistics.median(f / b for f, b in pairs)
     core_ratio = statistics.median(c / b for c, b in core_pairs)
     extra_us = statistics.median(extra_per_step_us(f, b, args.batch_size) for f, b in pairs)
@@ -202,10 +237,11 @@ def main() -> None:
         "ratio_lightning_alone_to_bare": round(core_ratio, 3),
         "lightning_alone_extra_us_per_step": round(core_extra_us),
         "fit_path_runs": [round(s, 1) for s in fit],
-        "bare_loop_runs": [round(s, 1) for s in bare],
+        "bare_loop_runs_beside_fit_path": [round(s, 1) for s in bare_with_fit],
         "lightning_alone_runs": [round(s, 1) for s in core],
-        "fit_path_peak_added_mib": round(max(fit_mib), 1),
-        "bare_loop_peak_added_mib": round(max(bare_mib), 1),
+        "bare_loop_runs_beside_lightning_alone": [round(s, 1) for s in bare_with_core],
+        "fit_path_peak_rss_mib": round(fit_mib, 1),
+        "bare_loop_peak_rss_mib": round(bare_mib, 1),
         "gemm_gflops_at_model_shape": round(gemm / 1e9, 1),
         "step_gflop": round(step_flops(args.batch_size) / 1e9, 3),
         "roofline_samples_per_s": round(roofline_speed, 1),
@@ -214,15 +250,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"\n| path | samples/s (median of {args.repeats} runs) | vs bare | step vs bare | peak added MiB |")
+    print(f"\n| path | samples/s (median of {args.repeats} runs) | vs bare | step vs bare | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- |")
     print(
         f"| rnn_lightning fit (default config) | {fit_speed:,.0f} | {ratio:.3f} | +{extra_us:.0f} µs"
-        f" | {max(fit_mib):.0f} |"
+        f" | {fit_mib:.0f} |"
     )
     print(
         f"| bare PyTorch loop | {bare_speed:,.0f} | 1 | {result['bare_loop_us_per_step']:,} µs a step"
-        f" | {max(bare_mib):.0f} |"
+        f" | {bare_mib:.0f} |"
     )
     print(
         f"| Lightning alone (no logger, callbacks, progress bar) | {core_speed:,.0f} | {core_ratio:.3f}"
