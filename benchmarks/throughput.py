@@ -40,10 +40,12 @@ class BareLoop:
     """A hand-written loop (b): the same model, optimizer and batches, the data on the device as the fit
     path holds it. `run(n)` trains n more steps and records when each ended."""
 
-    def __init__(self, datamodule: MNISTDataModule, device: torch.device, batch_size: int) -> None:
+    def __init__(
+        self, datamodule: MNISTDataModule, device: torch.device, batch_size: int, hidden_size: int = 128
+    ) -> None:
         torch.manual_seed(1234)
         self.device = device
-        self.network = RecurrentNetwork(hidden_size=128, init="tf").to(device)
+        self.network = RecurrentNetwork(hidden_size=hidden_size, init="tf").to(device)
         self.optimizer = torch.optim.SGD(self.network.parameters(), lr=0.001)
         self.images, self.labels = (t.to(device) for t in datamodule.split("train"))
         self.to_sequence = datamodule.to_sequence.to(device)

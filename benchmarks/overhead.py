@@ -1,0 +1,89 @@
+"""Where the fit path's fixed cost per step comes from: two measurements behind the README's Speed notes.
+
+    python benchmarks/overhead.py --data-dir ../shared/data [--repeats 3] [--json]
+
+1. Gathering a batch of 128 images from the uint8 split held in memory: `images[index]` against
+   `images.index_select(0, index)`, the same rows.
+2. Lightning's own loop (throughput.py's path (c): our logger, callbacks and bar off) against the bare
+   loop, interleaved as in throughput.py, for the default model (LSTM 128, batch 128) and for a tiny one
+   (LSTM 2, batch 8) whose kernels take almost no time: the extra µs a step that Lightning adds to each.
+   The same Python costs more next to big kernels, which sweep the caches it runs from.
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+
+import torch
+from common import PROJECT
+from throughput import LIGHTNING_ALONE, BareLoop, extra_per_step_us, time_interleaved
+
+from rnn_lightning.data import MNISTDataModule
+
+
+def gather_us(images: torch.Tensor, batch_size: int, index_select: bool, repeats: int = 2000) -> float:
+    """Median µs of one gather of `batch_size` random rows."""
+    indices = [torch.randperm(len(images))[:batch_size] for _ in range(repeats)]
+    times = []
+    for index in indices:
+        start = time.perf_counter()
+        images.index_select(0, index) if index_select else images[index]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def lightning_extra_us(args, hidden_size: int, batch_size: int) -> float:
+    """Median over repeats of the µs a step that Lightning's loop adds to a bare loop of that model."""
+    run = argparse.Namespace(
+        data_dir=args.data_dir, batch_size=batch_size, steps=args.steps, warmup=20, chunk=20
+    )
+    datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=batch_size)
+    datamodule.setup("fit")
+    extras = []
+    for _ in range(args.repeats):
+        bare = BareLoop(datamodule, torch.device("cpu"), batch_size, hidden_size)
+        with tempfile.TemporaryDirectory() as root:
+            extra = [*LIGHTNING_ALONE, "--trainer.default_root_dir", root]
+            extra += ["--model.hidden_size", str(hidden_size)]
+            fit_speed, bare_speed = time_interleaved(run, bare, extra)
+        extras.append(extra_per_step_us(fit_speed, bare_speed, batch_size))
+    return statistics.median(extras)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    parser.add_argument("--steps", type=int, default=300, help="timed steps per fit")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    datamodule = MNISTDataModule(data_dir=args.data_dir)
+    datamodule.setup("fit")
+    images = datamodule.split("train")[0]
+    result = {
+        "gather_128_indexing_us": round(gather_us(images, 128, index_select=False), 1),
+        "gather_128_index_select_us": round(gather_us(images, 128, index_select=True), 1),
+        "lightning_extra_us_lstm128_batch128": round(lightning_extra_us(args, 128, 128)),
+        "lightning_extra_us_lstm2_batch8": round(lightning_extra_us(args, 2, 8)),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(
+        f"gather of 128 images: images[index] {result['gather_128_indexing_us']} µs,"
+        f" index_select {result['gather_128_index_select_us']} µs"
+    )
+    print(
+        "Lightning's loop over a bare loop, µs a step: LSTM 128, batch 128:"
+        f" +{result['lightning_extra_us_lstm128_batch128']}; LSTM 2, batch 8:"
+        f" +{result['lightning_extra_us_lstm2_batch8']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
