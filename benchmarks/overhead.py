@@ -3,7 +3,8 @@
     python benchmarks/overhead.py --data-dir ../shared/data [--repeats 3] [--json]
 
 1. Gathering a batch of 128 images from the uint8 split held in memory: `images[index]` against
-   `images.index_select(0, index)`, the same rows.
+   `images.index_select(0, index)`, the same rows; and reordering a batch of 128 pixel sequences for
+   permuted MNIST: `pixels[:, permutation]` against `pixels.index_select(1, permutation)`.
 2. Lightning's own loop (throughput.py's path (c): our logger, callbacks and bar off) against the bare
    loop, interleaved as in throughput.py, for the default model (LSTM 128, batch 128) and for a tiny one
    (LSTM 2, batch 8) whose kernels take almost no time: the extra µs a step that Lightning adds to each.
@@ -30,6 +31,17 @@ def gather_us(images: torch.Tensor, batch_size: int, index_select: bool, repeats
     for index in indices:
         start = time.perf_counter()
         images.index_select(0, index) if index_select else images[index]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def permute_us(batch_size: int, index_select: bool, repeats: int = 2000) -> float:
+    """Median µs of putting `batch_size` float sequences of 784 pixels into a fixed random order."""
+    pixels, permutation = torch.rand(batch_size, 784), torch.randperm(784)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pixels.index_select(1, permutation) if index_select else pixels[:, permutation]
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e6
 
@@ -68,6 +80,8 @@ def main() -> None:
     result = {
         "gather_128_indexing_us": round(gather_us(images, 128, index_select=False), 1),
         "gather_128_index_select_us": round(gather_us(images, 128, index_select=True), 1),
+        "permute_128_indexing_us": round(permute_us(128, index_select=False), 1),
+        "permute_128_index_select_us": round(permute_us(128, index_select=True), 1),
         "lightning_extra_us_lstm128_batch128": round(lightning_extra_us(args, 128, 128)),
         "lightning_extra_us_lstm2_batch8": round(lightning_extra_us(args, 2, 8)),
     }
@@ -77,6 +91,10 @@ def main() -> None:
     print(
         f"gather of 128 images: images[index] {result['gather_128_indexing_us']} µs,"
         f" index_select {result['gather_128_index_select_us']} µs"
+    )
+    print(
+        f"pixel order of 128 sequences: pixels[:, permutation] {result['permute_128_indexing_us']} µs,"
+        f" index_select {result['permute_128_index_select_us']} µs"
     )
     print(
         "Lightning's loop over a bare loop, µs a step: LSTM 128, batch 128:"

@@ -83,7 +83,12 @@ class BatchOrder:
 class RandomShift:
     """Moves each image by up to `pixels` in each direction, filling with black: the classic MNIST
     augmentation. The offsets of a batch are drawn from (seed, epoch, batch number) alone, so a resumed
-    run shifts exactly as an uninterrupted one."""
+    run shifts exactly as an uninterrupted one.
+
+    Written here rather than taken from torchvision: its `v2.RandomCrop(padding=...)` on a batch tensor
+    draws one offset for the whole batch and from the global generator; this draws one per image, from
+    a generator of its own, in one gather on the data's device.
+    """
 
     def __init__(self, pixels: int) -> None:
         self.pixels = pixels

@@ -94,6 +94,7 @@ def test_sequence_kinds(fake_data_dir, sequence, shape):
     if sequence == "permuted":
         assert torch.equal(inputs.squeeze(-1).sort(dim=1).values, rows.flatten(1).sort(dim=1).values)
         assert not torch.equal(inputs.squeeze(-1), rows.flatten(1))
+        assert torch.equal(inputs.squeeze(-1), rows.flatten(1)[:, datamodule.to_sequence.permutation])
     else:
         assert torch.equal(inputs.reshape(8, 28, 28), rows)
 
