@@ -1,5 +1,6 @@
 """The command line: LightningCLI with `fit`, `validate`, `test` and `predict`, plus the tutorial's report."""
 
+import sys
 from pathlib import Path
 
 import torch
@@ -15,8 +16,25 @@ from rnn_lightning.interrupt import CheckpointOnInterrupt
 from rnn_lightning.module import SequenceClassifier
 from rnn_lightning.predictions import PredictionReport
 from rnn_lightning.profiling import NullProfiler
+from rnn_lightning.test_report import TestReport
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
+DEFAULTS = Path(__file__).with_name("defaults.yaml")  # what every config shares, read before --config
+DESCRIPTION = (
+    "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
+    "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml"
+)
+SUBCOMMANDS = {
+    "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
+    "validate": "Measure a checkpoint on the 5,000 validation images.",
+    "test": "Measure a checkpoint on the 10,000 test images; writes the report pictures.",
+    "predict": "Classify image files (data.predict_path) or the test set with a checkpoint.",
+}
+
+
+def program_name() -> str:
+    """How the user called us: `rnn-lightning` (the console script) or `python -m rnn_lightning`."""
+    return "rnn-lightning" if Path(sys.argv[0]).name == "rnn-lightning" else "python -m rnn_lightning"
 
 
 @rank_zero_only
@@ -30,6 +48,13 @@ class RNNLightningCLI(LightningCLI):
     cleanly on Ctrl-C, tests the final weights after fit and reports predictions."""
 
     @override
+    def _add_subcommands(self, parser: LightningArgumentParser, **kwargs) -> None:
+        super()._add_subcommands(parser, **kwargs)
+        # Lightning lists its subcommands with the Trainer's docstrings; say what each does here.
+        for choice in parser._subcommands_action._choices_actions:
+            choice.help = SUBCOMMANDS.get(choice.dest, choice.help)
+
+    @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.input_size", "model.input_size", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
@@ -37,6 +62,15 @@ class RNNLightningCLI(LightningCLI):
         parser.add_argument(
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )
+
+    @staticmethod
+    @override
+    def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
+        # LightningCLI steps every scheduler once per epoch; a one-cycle schedule is defined over steps
+        # (`total_steps`), so it is stepped after every optimizer step, as its documentation asks.
+        if isinstance(lr_scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
+        return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
 
     @override
     def before_instantiate_classes(self) -> None:
@@ -71,9 +105,12 @@ class RNNLightningCLI(LightningCLI):
             checked = self._checked if self._checked and self._checked[0] == path else None
             checkpoint = checked[1] if checked else load_checkpoint(Path(path))
             check_model_shape(Path(path), checkpoint["state_dict"], self.model)
-        extra = {"fit": CheckpointOnInterrupt, "predict": PredictionReport}.get(subcommand)
-        if extra is not None:
-            self.trainer.callbacks.append(extra())
+        extra = {
+            "fit": [CheckpointOnInterrupt, TestReport],
+            "test": [TestReport],
+            "predict": [PredictionReport],
+        }
+        self.trainer.callbacks.extend(callback() for callback in extra.get(subcommand, []))
         super()._run_subcommand(subcommand)
 
     @override
@@ -162,5 +199,13 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         args=args,
         run=run,
         save_config_kwargs={"overwrite": False},
-        parser_kwargs={"exit_on_error": False},
+        parser_kwargs={
+            "exit_on_error": False,
+            "prog": program_name(),
+            "description": DESCRIPTION,
+            **{
+                name: {"description": text, "default_config_files": [str(DEFAULTS)]}
+                for name, text in SUBCOMMANDS.items()
+            },
+        },
     )

@@ -11,6 +11,7 @@ from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning.plot import performance_figure
+from rnn_lightning.run_info import run_title, split_size
 
 
 class TrainingHistory(L.Callback):
@@ -65,9 +66,9 @@ class TrainingHistory(L.Callback):
         log_dir = trainer.log_dir  # broadcasts: every rank must ask, only rank zero writes
         if log_dir is None or not trainer.is_global_zero or not self.train_records:
             return
-        self.write(Path(log_dir), trainer)
+        self.write(Path(log_dir), trainer, run_title(trainer, pl_module))
 
-    def write(self, log_dir: Path, trainer: L.Trainer | None = None) -> None:
+    def write(self, log_dir: Path, trainer: L.Trainer | None = None, title: str = "") -> None:
         """Writes `history.csv` and `performance.png` into `log_dir`, and the figure to TensorBoard."""
         log_dir.mkdir(parents=True, exist_ok=True)
         rows = [(step, f"{loss:.6f}", f"{acc:.6f}", "") for step, loss, acc in self.train_records]
@@ -79,7 +80,8 @@ class TrainingHistory(L.Callback):
             writer.writerows(rows)
         steps, _, accuracies = zip(*self.train_records, strict=True)
         val_steps, val_accuracies = zip(*self.val_records, strict=True) if self.val_records else ((), ())
-        figure = performance_figure(steps, accuracies, val_steps, val_accuracies)
+        val_size = (split_size(trainer, "val") if trainer is not None else None) or 0
+        figure = performance_figure(steps, accuracies, val_steps, val_accuracies, title, val_size)
         figure.savefig(log_dir / "performance.png", dpi=120)
         for logger in trainer.loggers if trainer is not None else []:
             if isinstance(logger, TensorBoardLogger):

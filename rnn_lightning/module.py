@@ -11,14 +11,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torchmetrics import MeanMetric
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
+from rnn_lightning.insights import CALIBRATION_BINS, TestInsights
 from rnn_lightning.network import CellKind, InitKind, RecurrentNetwork
 
 
 class SequenceClassifier(L.LightningModule):
     """Wraps `RecurrentNetwork`; logs `train/`, `val/` and `test/` loss and accuracy to the loggers.
+
+    The test pass also logs the expected calibration error (`test/ece`) and gathers `test_insights`
+    (confusions, per-class scores, accuracy by row, the worst mistakes), which `TestReport` draws.
 
     Args:
         input_size: features per step; linked from the data (`data.sequence`), never set by hand.
@@ -52,6 +56,8 @@ class SequenceClassifier(L.LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
+        self.test_ece = MulticlassCalibrationError(num_classes, n_bins=CALIBRATION_BINS)
+        self.test_insights = TestInsights(num_classes, reads_in_order=self.network.reads_in_order)
 
     @override
     def __setattr__(self, name: str, value: Any) -> None:
@@ -120,11 +126,28 @@ class SequenceClassifier(L.LightningModule):
 
     @override
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        loss, logits, labels = self._step(batch)
+        sequences, labels = batch
+        # One pass gives both the answer and the answers after each row (the last of those is the answer).
+        logits, by_point = self.reading(sequences)
+        loss = F.cross_entropy(logits, labels)
         self.test_loss(loss, weight=len(labels))
         self.test_acc(logits, labels)
+        self.test_ece(logits.float(), labels)
+        self.test_insights.update(logits, labels, sequences, by_point)
         self.log("test/loss", self.test_loss)
         self.log("test/acc", self.test_acc)
+        self.log("test/ece", self.test_ece)
+
+    @override
+    def on_test_epoch_start(self) -> None:
+        self.test_insights.reset()
+
+    def reading(self, sequences: Tensor) -> tuple[Tensor, Tensor | None]:
+        """(logits, logits after each row read), the second None for a bidirectional model, which has
+        no answer before it has read the whole image."""
+        if not self.network.reads_in_order:
+            return self(sequences), None
+        return self.network.reading(sequences)
 
     @override
     def predict_step(self, batch: tuple[Tensor, Tensor] | Tensor, batch_idx: int) -> tuple[Tensor, Tensor]:

@@ -1,4 +1,8 @@
-"""The plain `nn.Module`: a recurrent layer over the sequence and a linear head on its last step."""
+"""The plain `nn.Module`: a recurrent layer over the sequence and a linear head on its last step.
+
+`reading` is the same network answering after every row: the head applied to the top layer's output
+at each reading point, which serving shows live and the test report turns into accuracy by row.
+"""
 
 import math
 from typing import Literal
@@ -10,6 +14,7 @@ CellKind = Literal["lstm", "gru", "rnn"]
 InitKind = Literal["tf", "torch"]
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+READING_POINTS = 28  # an MNIST image has 28 rows: the answer is read off after each
 
 
 class RecurrentNetwork(nn.Module):
@@ -39,6 +44,29 @@ class RecurrentNetwork(nn.Module):
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
         if init == "tf":
             tf_initialise(self)
+
+    @property
+    def reads_in_order(self) -> bool:
+        """Whether the answer after k steps means anything: only a one-directional stack has read just
+        the first k steps then; a bidirectional one's backward half has already seen the whole image."""
+        return not self.rnn.bidirectional
+
+    def reading(self, sequences: Tensor, points: int = READING_POINTS) -> tuple[Tensor, Tensor]:
+        """(logits, logits after each reading point): (batch, classes) and (batch, points, classes).
+
+        Reading point k is the end of the k-th of `points` equal parts of the sequence (a row of 28
+        pixels, whether the sequence is 28 rows or 784 pixels). One pass: the final logits are the last
+        point's, equal to `forward`'s, since the top layer's output at the last step is its final state.
+        """
+        if not self.reads_in_order:
+            raise ValueError("a bidirectional network has no reading in order: both directions see it all")
+        steps = sequences.shape[1]
+        if steps % points:
+            raise ValueError(f"{steps} steps do not split into {points} equal reading points")
+        outputs, _ = self.rnn(sequences)
+        stride = steps // points
+        by_point = self.head(outputs[:, stride - 1 :: stride])
+        return by_point[:, -1], by_point
 
     def forward(self, sequences: Tensor) -> Tensor:
         _, state = self.rnn(sequences)

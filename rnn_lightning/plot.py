@@ -1,13 +1,39 @@
-"""The tutorial's performance chart: minibatch training accuracy against step, validation beside it."""
+"""The run's pictures: the tutorial's performance chart and what the test pass found. Each titles itself
+with what was trained (`describe_run`), so a figure read on its own says which run it is from."""
 
 from collections.abc import Sequence
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: the figure goes to a file and to TensorBoard, never to a window
+matplotlib.use("Agg")  # headless: the figures go to files and to TensorBoard, never to a window
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+from torch import Tensor
+from torchmetrics.utilities.plot import plot_confusion_matrix
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+SEQUENCE_NAMES = {"rows": "rows", "pixels": "pixels (784 steps)", "permuted": "permuted pixels"}
+
+
+def describe_run(model: dict, data: dict) -> str:
+    """`LSTM 128, 1 layer, on MNIST rows` from the model's and the data's hyper-parameters."""
+    layers = model.get("num_layers", 1)
+    cell = ("bi-" if model.get("bidirectional") else "") + model.get("cell", "lstm").upper()
+    sequence = SEQUENCE_NAMES.get(data.get("sequence", "rows"), data.get("sequence"))
+    dataset = DATASET_NAMES.get(data.get("dataset", "mnist"), data.get("dataset"))
+    return (
+        f"{cell} {model.get('hidden_size', 128)}, {layers} layer{'s' * (layers > 1)}, on {dataset} {sequence}"
+    )
+
+
+def _error_axis(axes) -> None:
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
+    axes.grid(alpha=0.3, which="both")
 
 
 def performance_figure(
@@ -15,17 +41,130 @@ def performance_figure(
     accuracies: Sequence[float],
     val_steps: Sequence[int] = (),
     val_accuracies: Sequence[float] = (),
+    title: str = "LSTM on MNIST rows",
+    val_size: int = 5000,
 ) -> Figure:
-    """Draws training accuracy as points, as the tutorial's `plt.plot(steps, acc, 'ro')` did."""
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    axes.plot(steps, accuracies, "ro", markersize=4, label="RNN Training phase")
+    """Left, training accuracy as points, as the tutorial's `plt.plot(steps, acc, 'ro')` drew it; right,
+    the error rate (1 - accuracy) on a log axis, where a run between 98% and 100% is still readable."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    train_label, val_label = "training minibatch", f"validation ({val_size:,} images)"
+    left.plot(steps, accuracies, "ro", markersize=4, label=train_label)
+    errors = np.clip(1.0 - np.asarray(accuracies, dtype=float), 1e-4, None)
+    right.plot(steps, errors, "ro", markersize=4, label=train_label)
     if val_steps:
-        axes.plot(val_steps, val_accuracies, "b^-", markersize=5, label="Validation (5,000 images)")
-    axes.set_xlabel("step")
-    axes.set_ylabel("accuracy")
-    axes.set_ylim(0.0, 1.02)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
-    axes.set_title("LSTM on MNIST rows")
+        left.plot(val_steps, val_accuracies, "b^-", markersize=5, label=val_label)
+        val_errors = np.clip(1.0 - np.asarray(val_accuracies, dtype=float), 1e-4, None)
+        right.plot(val_steps, val_errors, "b^-", markersize=5, label=val_label)
+    left.set_ylim(0.0, 1.02)
+    left.set_ylabel("accuracy")
+    left.grid(alpha=0.3)
+    left.legend(loc="lower right")
+    _error_axis(right)
+    right.set_ylabel("error rate (log)")
+    right.legend(loc="upper right")
+    for axes in (left, right):
+        axes.set_xlabel("step")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_figure(confusion: Tensor, labels: list[str], title: str) -> Figure:
+    """The confusion matrix twice, with torchmetrics' own plot: counts, and each row as shares of its
+    true class (the recall of each class on the diagonal)."""
+    figure, (counts, shares) = plt.subplots(1, 2, figsize=(14, 6.5))
+    confusion = confusion.cpu()
+    plot_confusion_matrix(confusion, ax=counts, labels=labels)
+    row_totals = confusion.sum(1, keepdim=True).clamp(min=1)
+    plot_confusion_matrix((confusion / row_totals).mul(100).round(), ax=shares, labels=labels)
+    counts.set_title(f"counts ({int(confusion.sum()):,} test images)")
+    shares.set_title("% of each true class")
+    for axes in (counts, shares):
+        axes.set_xlabel("predicted")
+        axes.set_ylabel("true")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def mistakes_figure(
+    images: Tensor, labels: Tensor, predicted: Tensor, probability: Tensor, names: list[str], title: str
+) -> Figure:
+    """The most confidently wrong test images, most confident first, each with truth and answer."""
+    count = len(images)
+    columns = 8
+    rows = max(1, -(-count // columns))
+    figure, grid = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.9 * rows + 0.6), squeeze=False)
+    for index, axes in enumerate(grid.flat):
+        axes.axis("off")
+        if index >= count:
+            continue
+        axes.imshow(images[index].cpu().numpy(), cmap="gray", vmin=0, vmax=255)
+        axes.set_title(
+            f"true {names[labels[index]]}\nsaid {names[predicted[index]]} {probability[index]:.0%}",
+            fontsize=8,
+        )
+    if not count:
+        grid.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    figure.suptitle(f"{title}: the {count} most confident mistakes")
+    figure.tight_layout()
+    return figure
+
+
+def accuracy_by_row_figure(accuracy: Sequence[float], title: str, xlabel: str = "rows read") -> Figure:
+    """Test accuracy if the model had to answer after reading 1, 2, ... 28 rows: accuracy, and the
+    error rate on a log axis, where the last rows' gains are visible."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    points = np.arange(1, len(accuracy) + 1)
+    accuracy = np.asarray(accuracy, dtype=float)
+    left.plot(points, accuracy, "o-", color="tab:green", markersize=4)
+    left.axhline(0.1, color="gray", linewidth=0.8, linestyle=":", label="chance")
+    left.set_ylim(0, 1.02)
+    left.set_ylabel("test accuracy")
+    left.legend(loc="lower right")
+    left.grid(alpha=0.3)
+    right.plot(points, np.clip(1 - accuracy, 1e-4, None), "o-", color="tab:red", markersize=4)
+    _error_axis(right)
+    right.set_ylabel("test error rate (log)")
+    for axes in (left, right):
+        axes.set_xlabel(xlabel)
+        axes.set_xticks(range(0, len(points) + 1, 4))
+    figure.suptitle(f"{title}: answering early")
+    figure.tight_layout()
+    return figure
+
+
+def calibration_figure(reliability: dict[str, Tensor], ece: float, title: str) -> Figure:
+    """The reliability diagram: accuracy against confidence per bin (a calibrated model sits on the
+    diagonal), and how many answers fall in each bin."""
+    figure, (diagram, counts) = plt.subplots(
+        2, 1, figsize=(6, 7), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+    )
+    edges = reliability["edges"].cpu().numpy()
+    count = reliability["count"].cpu().numpy().copy()
+    accuracy = reliability["accuracy"].cpu().numpy().copy()
+    confidence = reliability["confidence"].cpu().numpy().copy()
+    # torchmetrics keeps a confidence of exactly 1.0 in a bin of its own; draw it with the top bin
+    last = len(edges) - 2
+    merged = count[last] + count[-1]
+    if merged:
+        accuracy[last] = (accuracy[last] * count[last] + accuracy[-1] * count[-1]) / merged
+        confidence[last] = (confidence[last] * count[last] + confidence[-1] * count[-1]) / merged
+    count[last] = merged
+    count, accuracy, confidence = count[:-1], accuracy[:-1], confidence[:-1]
+    centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+    seen = count > 0
+    diagram.bar(centres[seen], accuracy[seen], width=width * 0.95, color="tab:blue", label="accuracy")
+    diagram.plot(confidence[seen], accuracy[seen], "k.", label="mean confidence of the bin")
+    diagram.plot([0, 1], [0, 1], "--", color="gray", label="perfectly calibrated")
+    diagram.set_ylabel("accuracy in the bin")
+    diagram.set_xlim(0, 1)
+    diagram.set_ylim(0, 1.02)
+    diagram.legend(loc="upper left")
+    diagram.set_title(f"{title}\nexpected calibration error {ece:.4f}")
+    counts.bar(centres, np.maximum(count, 0.5), width=width * 0.95, color="tab:gray")
+    counts.set_yscale("log")
+    counts.set_xlabel("confidence (probability of the answer)")
+    counts.set_ylabel("answers")
     figure.tight_layout()
     return figure

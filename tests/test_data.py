@@ -97,6 +97,8 @@ def test_sequence_kinds(fake_data_dir, sequence, shape):
         assert torch.equal(inputs.squeeze(-1), rows.flatten(1)[:, datamodule.to_sequence.permutation])
     else:
         assert torch.equal(inputs.reshape(8, 28, 28), rows)
+    # and back: the images the model was given, as the test report draws them
+    assert torch.equal(datamodule.to_sequence.to_images(inputs), datamodule.split("val")[0][:8])
 
 
 def test_missing_data_offline_names_folder_and_files(tmp_path, monkeypatch):

@@ -29,6 +29,11 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
     run = tmp_path / "lightning_logs" / "version_0"
     assert (run / "performance.png").is_file() and (run / "history.csv").is_file()
     assert len(list(tmp_path.rglob("history.csv"))) == 1
+    for picture in ("confusion_matrix.png", "errors.png", "accuracy_by_row.png", "calibration.png"):
+        assert [path.parent for path in tmp_path.rglob(picture)] == [run], picture  # written once
+    support = [int(line.split(",")[-1]) for line in (run / "per_class.csv").read_text().splitlines()[1:]]
+    assert sum(support) == 200  # the test report counts every test image once over both processes
+    by_row = (run / "accuracy_by_row.csv").read_text().splitlines()
     history = (run / "history.csv").read_text().splitlines()
     assert len(history) == len(set(history))  # each record written once
     # One process testing the same weights finds the same accuracy over the whole set.
@@ -44,3 +49,4 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
     ddp_accuracy = float(tested[0].split()[2])
     single_accuracy = float(re.search(r"test/acc\s+([0-9.]+)", single.stdout).group(1))
     assert abs(ddp_accuracy - single_accuracy) < 1e-4
+    assert abs(float(by_row[-1].split(",")[1]) - ddp_accuracy) < 1e-4

@@ -46,3 +46,27 @@ def test_cells_and_stacks_classify_the_last_step(cell, num_layers, bidirectional
     )
     if num_layers > 1:
         assert network.rnn.weight_ih_l1.abs().max() <= limit
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("steps", [28, 784])
+def test_reading_ends_with_the_forward_answer(cell, steps):
+    torch.manual_seed(0)
+    network = RecurrentNetwork(input_size=28 if steps == 28 else 1, hidden_size=16, cell=cell, num_layers=2)
+    sequences = torch.rand(3, steps, network.rnn.input_size)
+    logits, by_point = network.reading(sequences)
+    assert by_point.shape == (3, 28, 10)
+    torch.testing.assert_close(logits, network(sequences))
+    # point k answers from the first k rows only: later rows do not change it
+    changed = sequences.clone()
+    changed[:, steps // 2 :] = torch.rand_like(changed[:, steps // 2 :])
+    _, by_point_changed = network.reading(changed)
+    torch.testing.assert_close(by_point_changed[:, :14], by_point[:, :14])
+    assert not torch.allclose(by_point_changed[:, 14:], by_point[:, 14:])
+
+
+def test_a_bidirectional_network_has_no_reading():
+    network = RecurrentNetwork(hidden_size=8, bidirectional=True)
+    assert not network.reads_in_order
+    with pytest.raises(ValueError, match="bidirectional"):
+        network.reading(torch.rand(2, 28, 28))

@@ -1,0 +1,108 @@
+"""What a test pass leaves besides its accuracy: the pictures, their CSVs and TensorBoard tags, with
+values that must agree with the test accuracy."""
+
+import csv
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from torchmetrics.functional.classification import multiclass_calibration_error
+
+from rnn_lightning.__main__ import main
+from rnn_lightning.insights import ReliabilityBins, WorstMistakes
+from tests.conftest import CONFIGS, make_fake_mnist
+
+FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration")
+QUICK = ["--trainer.max_steps", "60", "--trainer.enable_progress_bar", "false"]
+QUICK += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
+
+
+def read_events(run):
+    tags, scalars = set(), {}
+    for events in run.glob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events), size_guidance={"images": 0, "scalars": 0})
+        accumulator.Reload()
+        tags |= set(accumulator.Tags()["images"])
+        for tag in accumulator.Tags()["scalars"]:
+            scalars[tag] = accumulator.Scalars(tag)[-1].value
+    return tags, scalars
+
+
+def read_csv(path):
+    with path.open() as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.fixture
+def fit(tmp_path, monkeypatch):
+    """Fits the default config for a few steps on generated data (200 test images) in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    data = make_fake_mnist(tmp_path / "data")
+
+    def run(*extra: str):
+        args = ["fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data), *QUICK]
+        assert main([*args, *extra]) == 0
+        return tmp_path / "lightning_logs" / "version_0"
+
+    return run
+
+
+def test_a_fit_leaves_every_picture_with_values_that_agree(fit):
+    run = fit()
+    for name in FIGURES:
+        assert (run / f"{name}.png").stat().st_size > 10_000, name
+    tags, scalars = read_events(run)
+    assert {f"test/{name}" for name in FIGURES} <= tags
+    accuracy = scalars["test/acc"]
+    per_class = read_csv(run / "per_class.csv")
+    assert [row["class"] for row in per_class] == [str(digit) for digit in range(10)]
+    support = [int(row["support"]) for row in per_class]
+    assert sum(support) == 200  # every test image counted once
+    # recall is the confusion matrix's diagonal over its rows: weighted by support, the accuracy
+    correct = sum(float(row["recall"]) * count for row, count in zip(per_class, support, strict=True))
+    assert correct / 200 == pytest.approx(accuracy, abs=1e-6)
+    by_row = [float(row["accuracy"]) for row in read_csv(run / "accuracy_by_row.csv")]
+    assert len(by_row) == 28
+    assert by_row[-1] == pytest.approx(accuracy, abs=1e-6)
+    assert by_row[0] < by_row[-1]  # the generated classes are bars at rows 2-21: row 1 cannot tell them
+    assert 0 <= scalars["test/ece"] <= 1
+
+
+def test_a_bidirectional_model_says_why_it_has_no_accuracy_by_row(fit, capsys):
+    run = fit("--model.bidirectional", "true")
+    assert "No accuracy by row: a bidirectional model" in capsys.readouterr().out
+    assert not (run / "accuracy_by_row.csv").exists()
+    for name in ("confusion_matrix", "errors", "calibration"):
+        assert (run / f"{name}.png").is_file()
+
+
+def test_reliability_bins_measure_torchmetrics_calibration_error():
+    torch.manual_seed(0)
+    logits = torch.randn(500, 10) * 4
+    logits[:50, 3] = 60.0  # some answers of confidence exactly 1.0, the edge case of the binning
+    labels = torch.randint(0, 10, (500,))
+    bins = ReliabilityBins()
+    for part in range(5):
+        bins.update(logits[part * 100 : (part + 1) * 100], labels[part * 100 : (part + 1) * 100])
+    expected = multiclass_calibration_error(logits, labels, num_classes=10, n_bins=15)
+    result = bins.compute()
+    assert float(result["ece"]) == pytest.approx(float(expected), abs=1e-6)
+    assert result["count"].sum() == 500
+
+
+def test_worst_mistakes_are_the_most_confident_wrong_answers_of_all_batches():
+    torch.manual_seed(1)
+    logits = torch.randn(300, 10) * 3
+    labels = torch.randint(0, 10, (300,))
+    inputs = torch.rand(300, 28, 28)
+    mistakes = WorstMistakes(keep=10)
+    for part in range(3):
+        rows = slice(part * 100, (part + 1) * 100)
+        mistakes.update(logits[rows], labels[rows], inputs[rows])
+    result = mistakes.compute()
+    probability, predicted = logits.softmax(-1).max(-1)
+    wrong = (predicted != labels).nonzero().squeeze(1)
+    expected = wrong[probability[wrong].argsort(descending=True)[:10]]
+    assert torch.equal(result["labels"], labels[expected])
+    assert torch.equal(result["inputs"], inputs[expected].flatten(1))
+    assert torch.all(result["predicted"] != result["labels"])
