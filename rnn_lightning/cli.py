@@ -10,12 +10,15 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
+from rnn_lightning.checkpoint_file import load_checkpoint, newest_last_checkpoint
 from rnn_lightning.data import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.interrupt import CheckpointOnInterrupt
 from rnn_lightning.module import SequenceClassifier
 from rnn_lightning.predictions import PredictionReport
 from rnn_lightning.profiling import NullProfiler
+from rnn_lightning.serving.command import HELP as SERVE_HELP
+from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.test_report import TestReport
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
@@ -53,6 +56,9 @@ class RNNLightningCLI(LightningCLI):
         # Lightning lists its subcommands with the Trainer's docstrings; say what each does here.
         for choice in parser._subcommands_action._choices_actions:
             choice.help = SUBCOMMANDS.get(choice.dest, choice.help)
+        # `serve` runs outside LightningCLI (`__main__` hands it its own parser); listed here for --help.
+        serve_parser = build_serve_parser(f"{program_name()} serve")
+        parser._subcommands_action.add_subcommand("serve", serve_parser, help=SERVE_HELP)
 
     @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -80,6 +86,7 @@ class RNNLightningCLI(LightningCLI):
         # `--trainer.enable_progress_bar false` still turn it off instead of failing on the conflict.
         if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
             trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
+        fit_one_cycle_to_the_run(config)
         # Predicting a few images needs one process; several would each hold a share of the outputs.
         if self.subcommand == "predict" and trainer.devices == "auto":
             trainer.devices = 1
@@ -126,6 +133,24 @@ class RNNLightningCLI(LightningCLI):
         )
 
 
+def fit_one_cycle_to_the_run(config) -> None:
+    """A one-cycle schedule without `total_steps` spans the run's `trainer.max_steps`; one shorter than
+    the run is one clear line now rather than torch's error in the middle of training."""
+    scheduler = config.get("lr_scheduler")
+    if scheduler is None or not str(scheduler.get("class_path", "")).endswith("OneCycleLR"):
+        return
+    arguments, max_steps = scheduler.init_args, config.trainer.max_steps
+    if arguments.get("total_steps") is None and arguments.get("epochs") is None:
+        if max_steps is None or max_steps < 1:
+            raise UserInputError("lr_scheduler OneCycleLR needs total_steps, or trainer.max_steps to span")
+        arguments["total_steps"] = max_steps
+    elif arguments.get("total_steps") is not None and max_steps and max_steps > arguments["total_steps"]:
+        raise UserInputError(
+            f"lr_scheduler OneCycleLR spans {arguments['total_steps']} steps but trainer.max_steps is "
+            f"{max_steps}; leave total_steps out to span the run"
+        )
+
+
 def is_progress_bar(callback_config: object) -> bool:
     """Whether a callback entry of the config names a progress bar class."""
     return str(getattr(callback_config, "class_path", "")).endswith("ProgressBar")
@@ -137,28 +162,7 @@ def latest_last_checkpoint(trainer) -> Path:
     Lightning's own `last` looks in the new run's folder, which is empty; every run gets a new folder here.
     """
     root = Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
-    candidates = []
-    for path in root.glob("version_*/checkpoints/last.ckpt"):
-        suffix = path.parent.parent.name.removeprefix("version_")
-        if suffix.isdigit():
-            candidates.append((int(suffix), path))
-    if not candidates:
-        raise UserInputError(f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume from")
-    return max(candidates)[1]
-
-
-def load_checkpoint(path: Path) -> dict:
-    """The checkpoint's contents; one clear line if it is missing, unreadable or not Lightning's."""
-    if not path.is_file():
-        raise UserInputError(f"checkpoint {path} does not exist")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserInputError(f"checkpoint {path} cannot be read: {reason}") from None
-    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
-        raise UserInputError(f"{path} is not a Lightning checkpoint (it holds no state_dict)")
-    return checkpoint
+    return newest_last_checkpoint(root)
 
 
 def check_model_shape(path: Path, state: dict, model: SequenceClassifier) -> None:

@@ -5,6 +5,8 @@ and placed in a 28x28 field so that their centre of mass sits at the centre.
 """
 
 import glob
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from torch import Tensor
 
 from rnn_lightning.errors import UserInputError
 
+MAX_IMAGE_PIXELS = 64_000_000  # a 64-megapixel photo; a bigger header is refused before decoding
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
@@ -71,11 +74,47 @@ def _shift(field: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return shifted
 
 
+def open_checked(source) -> Image.Image:
+    """Opens an image (a path or a binary file), refusing one whose header claims more than
+    `MAX_IMAGE_PIXELS`: a decompression bomb is stopped before it is decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(source)
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        image.close()
+        raise ValueError(
+            f"the image is {width} x {height} pixels, more than the {MAX_IMAGE_PIXELS:,} allowed"
+        )
+    return image
+
+
+def _decode(source) -> Tensor:
+    with open_checked(source) as image:
+        return to_mnist_form(image)
+
+
 def load_image(path: Path) -> tuple[Tensor | None, str | None]:
     """(image in MNIST form, None), or (None, the reason) when the file cannot be read as an image."""
     try:
-        with Image.open(path) as image:
-            return to_mnist_form(image), None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return None, reason
+        return _decode(path), None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        return None, _reason(error)
+
+
+def image_from_bytes(data: bytes) -> Tensor:
+    """An image file's bytes in MNIST's form, as `predict` reads files; `UserInputError` otherwise."""
+    if not data:
+        raise UserInputError("the image is empty (0 bytes)")
+    try:
+        return _decode(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise UserInputError(
+            "the data is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP...)"
+        ) from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise UserInputError(f"the image cannot be decoded: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # headless: the figures go to files and to TensorBoard, n
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from torch import Tensor
 from torchmetrics.utilities.plot import plot_confusion_matrix
 
@@ -31,6 +31,7 @@ def describe_run(model: dict, data: dict) -> str:
 
 def _error_axis(axes) -> None:
     axes.set_yscale("log")
+    axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labels even within one decade
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     axes.yaxis.set_minor_formatter(NullFormatter())
     axes.grid(alpha=0.3, which="both")

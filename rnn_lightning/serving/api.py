@@ -1,0 +1,98 @@
+"""The LitServe API: setup loads the checkpoint, decoding brings any request to MNIST's form, predict
+reads a whole batch in one pass, and the answer carries the row-by-row reading."""
+
+import json
+
+import litserve as ls
+import torch
+from starlette.responses import Response
+from torch import Tensor
+from typing_extensions import override
+
+from rnn_lightning.errors import UserInputError
+from rnn_lightning.reader import DigitReader
+from rnn_lightning.serving.inputs import request_to_image
+
+NO_READING = (
+    "a bidirectional model reads every row from both ends before it answers: it has no answer after the "
+    "first rows to show"
+)
+
+
+class BadInput:
+    """A request that could not be decoded; it skips the model and is answered 400 on its own (an error
+    raised in `decode_request` would fail every request of its batch)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def json_response(content: dict, status_code: int = 200) -> Response:
+    """JSON bytes made here, in the worker: FastAPI's generic encoder is slower for a few hundred floats."""
+    return Response(json.dumps(content, separators=(",", ":")), status_code, media_type="application/json")
+
+
+class DigitReaderAPI(ls.LitAPI):
+    """`POST /predict`: the digit, its probability, all ten, the 28x28 input the model saw, and `steps`:
+    the ten probabilities after each row read (None, with `steps_note`, for a bidirectional model)."""
+
+    def __init__(self, checkpoint_path: str, threads: int = 1, max_batch_size: int = 16, batch_timeout=0.002):
+        super().__init__(max_batch_size=max_batch_size, batch_timeout=batch_timeout)
+        self.checkpoint_path, self.threads = checkpoint_path, threads
+
+    @override
+    def setup(self, device: str) -> None:
+        if self.threads > 0:
+            torch.set_num_threads(self.threads)
+        self.reader = DigitReader.from_checkpoint(self.checkpoint_path, device)
+
+    @override
+    def decode_request(self, request) -> Tensor | BadInput:  # no annotation: LitServe parses JSON itself
+        try:
+            return request_to_image(request)
+        except UserInputError as error:
+            return BadInput(str(error))
+
+    @override
+    def batch(self, inputs: list) -> list:
+        return inputs  # `predict` stacks the good ones itself
+
+    @override
+    def predict(self, inputs: list | Tensor | BadInput) -> list | dict | BadInput:
+        single = not isinstance(inputs, list)
+        batch = [inputs] if single else inputs
+        good = [index for index, item in enumerate(batch) if isinstance(item, Tensor)]
+        outputs: list = list(batch)
+        if good:
+            images = torch.stack([batch[index] for index in good])
+            reading = self.reader.read(images)
+            probabilities = reading.probabilities.cpu().tolist()
+            steps = None if reading.steps is None else reading.steps.cpu().round(decimals=5).tolist()
+            for row, index in enumerate(good):
+                outputs[index] = {
+                    "input": batch[index].tolist(),
+                    "probabilities": probabilities[row],
+                    "steps": None if steps is None else steps[row],
+                }
+        return outputs[0] if single else outputs
+
+    @override
+    def unbatch(self, output: list) -> list:
+        return output
+
+    @override
+    def encode_response(self, output: dict | BadInput) -> Response:
+        if isinstance(output, BadInput):
+            return json_response({"error": output.message}, 400)
+        probabilities = output["probabilities"]
+        digit = max(range(len(probabilities)), key=probabilities.__getitem__)
+        answer = {
+            "digit": digit,
+            "probability": probabilities[digit],
+            "probabilities": probabilities,
+            "input": output["input"],
+            "steps": output["steps"],
+        }
+        if output["steps"] is None:
+            answer["steps_note"] = NO_READING
+        return json_response(answer)
