@@ -5,11 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import matplotlib.pyplot as plt
-from lightning.pytorch.loggers import TensorBoardLogger
 from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
+from rnn_lightning.figure_output import publish
 from rnn_lightning.plot import performance_figure
 from rnn_lightning.run_info import run_title, split_size
 
@@ -82,12 +81,9 @@ class TrainingHistory(L.Callback):
         val_steps, val_accuracies = zip(*self.val_records, strict=True) if self.val_records else ((), ())
         val_size = (split_size(trainer, "val") if trainer is not None else None) or 0
         figure = performance_figure(steps, accuracies, val_steps, val_accuracies, title, val_size)
-        figure.savefig(log_dir / "performance.png", dpi=120)
-        for logger in trainer.loggers if trainer is not None else []:
-            if isinstance(logger, TensorBoardLogger):
-                logger.experiment.add_figure("performance", figure, global_step=trainer.global_step)
-                logger.experiment.flush()
-        plt.close(figure)
+        loggers = trainer.loggers if trainer is not None else []
+        step = trainer.global_step if trainer is not None else 0
+        publish(figure, log_dir / "performance.png", "performance", loggers, step, dpi=120)
 
     @override
     def state_dict(self) -> dict[str, Any]:

@@ -5,11 +5,10 @@ import csv
 from pathlib import Path
 
 import lightning as L
-import matplotlib.pyplot as plt
-from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from typing_extensions import override
 
+from rnn_lightning.figure_output import publish
 from rnn_lightning.insights import Insights
 from rnn_lightning.plot import accuracy_by_row_figure, calibration_figure, confusion_figure, mistakes_figure
 from rnn_lightning.run_info import class_names, run_title
@@ -66,14 +65,8 @@ class TestReport(L.Callback):
             figures["accuracy_by_row"] = accuracy_by_row_figure(accuracy, title, axis)
         ece = float(insights.reliability["ece"])
         figures["calibration"] = calibration_figure(insights.reliability, ece, title)
-        tensorboards = [logger for logger in trainer.loggers if isinstance(logger, TensorBoardLogger)]
         for name, figure in figures.items():
-            figure.savefig(log_dir / f"{name}.png", dpi=110)
-            for logger in tensorboards:
-                logger.experiment.add_figure(f"test/{name}", figure, global_step=trainer.global_step)
-            plt.close(figure)
-        for logger in tensorboards:
-            logger.experiment.flush()
+            publish(figure, log_dir / f"{name}.png", f"test/{name}", trainer.loggers, trainer.global_step)
 
 
 def write_per_class(path: Path, insights: Insights, names: list[str]) -> None:
