@@ -1,0 +1,246 @@
+"""Serving speed: `rnn_lightning serve` under load from wrk, beside two plain FastAPI servers.
+
+    python benchmarks/serve.py [--ckpt PATH] [--duration 10] [--connections 64]
+
+Each server is started in its own process on a free loopback port and loaded by Debian's `wrk` (a Python
+client tops out near 440 requests/s here and would measure itself) with 64 connections for a fixed
+duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's request:
+
+- `serve`, dynamic batching on (the defaults), and off (`--max_batch_size 1`);
+- `fastapi-model`: a FastAPI endpoint that reads the JSON and runs the same model once per request, with
+  the same answer, as a person would write it by hand;
+- `fastapi-parse`: a FastAPI endpoint that parses the same JSON and runs no model: the ceiling of the HTTP
+  stack on this machine.
+
+It prints requests/s, p50 and p99 latency and failed requests for each, and the ratio to the ceiling
+measured in the same run; then the cost of each piece of one request, measured in this process. Without
+`--ckpt` it serves a freshly initialised default model (speed does not depend on the weights).
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import timeit
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from tests.serving import free_port, request  # noqa: E402
+
+FASTAPI_APP = textwrap.dedent(
+    """
+    import sys, torch
+    from fastapi import FastAPI, Request
+    from rnn_lightning.reader import DigitReader
+    from rnn_lightning.serving.inputs import pixels_to_image
+    torch.set_num_threads(1)
+    app = FastAPI()
+    reader = DigitReader.from_checkpoint(sys.argv[1]) if sys.argv[2] == "model" else None
+
+    @app.get("/health")
+    async def health():
+        return "ok"
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        body = await request.json()
+        if reader is None:
+            return {"rows": len(body["pixels"])}
+        image = pixels_to_image(body["pixels"])
+        reading = reader.read(image[None])
+        probabilities = reading.probabilities[0].tolist()
+        digit = max(range(10), key=probabilities.__getitem__)
+        return {"digit": digit, "probability": probabilities[digit], "probabilities": probabilities,
+                "input": image.tolist(), "steps": reading.steps[0].tolist()}
+
+    if __name__ == "__main__":
+        import uvicorn
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+    """
+)
+
+
+def make_checkpoint(folder: Path) -> Path:
+    """A checkpoint of the default model as Lightning writes one, untrained."""
+    import torch
+
+    from rnn_lightning.module import SequenceClassifier
+
+    model = SequenceClassifier()
+    path = folder / "model.ckpt"
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "hyper_parameters": dict(model.hparams),
+            "MNISTDataModule": {"sequence": "rows", "permutation": None},
+        },
+        path,
+    )
+    return path
+
+
+def digit_pixels() -> list[list[int]]:
+    """A real MNIST test digit where the data is at hand, else a drawn bar (the load is the same)."""
+    try:
+        from torchvision.datasets import MNIST
+
+        return MNIST(str(PROJECT.parent / "shared" / "data"), train=False).data[0].tolist()
+    except Exception:
+        return [[255 if 4 <= x < 24 and 12 <= y < 16 else 0 for x in range(28)] for y in range(28)]
+
+
+def start(command: list[str], port: int, cwd: Path) -> subprocess.Popen:
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{command} exited: {process.stderr.read()[-2000:]}")
+        try:
+            if request(f"http://127.0.0.1:{port}/health", timeout=2)[0] == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"{command} did not answer /health within 120 s")
+
+
+def load(port: int, body_file: Path, duration: int, connections: int, threads: int) -> dict:
+    """wrk's requests/s, p50 and p99 latency (ms) and failed requests against `/predict`."""
+    script = body_file.with_suffix(".lua")
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'local f = io.open("{body_file}", "rb")\nwrk.body = f:read("*all")\nf:close()\n'
+    )
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}/predict"], capture_output=True, text=True, timeout=duration + 60
+    ).stdout
+
+    def milliseconds(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([0-9.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    failed = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        failed += sum(int(n) for n in m.groups())
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1)),
+        "p50": milliseconds("50%"),
+        "p99": milliseconds("99%"),
+        "requests": requests,
+        "failed": failed,
+    }
+
+
+def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
+    """Microseconds for each piece of one request, in this process, one thread."""
+    import pickle
+
+    import torch
+
+    from rnn_lightning.reader import DigitReader
+    from rnn_lightning.serving.api import DigitReaderAPI
+    from rnn_lightning.serving.inputs import pixels_to_image
+
+    torch.set_num_threads(1)
+    api = DigitReaderAPI(str(checkpoint))
+    api.reader = DigitReader.from_checkpoint(checkpoint)
+    parsed = json.loads(body)
+    image = pixels_to_image(parsed["pixels"])
+
+    def answer(batch_size: int):
+        outputs = api.predict([image] * batch_size)
+        return [api.encode_response(output) for output in outputs]
+
+    def micro(function, number: int) -> float:
+        return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
+
+    return [
+        ("json.loads of the request body", micro(lambda: json.loads(body), 2000)),
+        ("pickle + unpickle of the parsed request (LitServe's queue)", micro(
+            lambda: pickle.loads(pickle.dumps(parsed)), 2000)),
+        ("pixels to a 28x28 uint8 tensor, validated", micro(lambda: pixels_to_image(parsed["pixels"]), 2000)),
+        ("model + answer, batch of 1, per request", micro(lambda: answer(1), 200)),
+        ("model + answer, batch of 16, per request", micro(lambda: answer(16), 20) / 16),
+        ("encode_response alone (JSON of the answer)", micro(lambda: api.encode_response(
+            api.predict([image])[0]), 200) - micro(lambda: api.predict([image]), 200)),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--ckpt", type=Path, help="checkpoint to serve (default: an untrained default model)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per server")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--only", nargs="+", help="names of the servers to load (default: all)")
+    parser.add_argument("--serve-args", default="", help="extra options for both `serve` runs")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        checkpoint = (args.ckpt or make_checkpoint(folder)).resolve()
+        body_file = folder / "body.json"
+        body_file.write_bytes(json.dumps({"pixels": digit_pixels()}).encode())
+        serve = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(checkpoint)]
+        app_file = folder / "fastapi_app.py"
+        app_file.write_text(FASTAPI_APP)
+        plain = [sys.executable, str(app_file), str(checkpoint)]
+        extra = args.serve_args.split()
+        servers = {
+            "fastapi-parse": lambda port: [*plain, "parse", str(port)],
+            "serve, batching on": lambda port: [*serve, "--port", str(port), *extra],
+            "serve, batching off": lambda port: [
+                *serve,
+                "--port",
+                str(port),
+                "--max_batch_size",
+                "1",
+                *extra,
+            ],
+            "fastapi-model": lambda port: [*plain, "model", str(port)],
+        }
+        results = {}
+        for name, command in servers.items():
+            if args.only and name not in args.only:
+                continue
+            port = free_port()
+            process = start(command(port), port, PROJECT)
+            try:
+                results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
+        ceiling = results.get("fastapi-parse", {}).get("rps")
+        print(
+            f"\n{args.connections} connections, {args.duration} s each, wrk -t{args.wrk_threads}, 127.0.0.1"
+        )
+        print("| server | requests/s | vs ceiling | p50 ms | p99 ms | requests | failed |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, r in results.items():
+            ratio = f"{r['rps'] / ceiling:.2f}x" if ceiling else ""
+            print(
+                f"| {name} | {r['rps']:,.0f} | {ratio} | {r['p50']:.1f} | {r['p99']:.1f} | "
+                f"{r['requests']:,} | {r['failed']} |"
+            )
+        print("\n| piece of one request (this process, 1 thread) | µs |\n| --- | --- |")
+        for label, micros in piece_costs(checkpoint, body_file.read_bytes()):
+            print(f"| {label} | {micros:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

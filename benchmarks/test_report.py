@@ -1,0 +1,66 @@
+"""What the test report costs: the test pass over the 10,000 test images with and without gathering the
+report's metrics, then the drawing of its pictures, in one process, alternating, median of N.
+
+    python benchmarks/test_report.py --data-dir ../shared/data [--repeats 5]
+
+"Without" is the test step as it was before the report: the model's forward, loss and accuracy only.
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch.nn.functional as F
+from common import PROJECT, fit_cli
+
+from rnn_lightning.test_report import TestReport
+
+
+def plain_test_step(self, batch, batch_idx):
+    """The test step without the report's metrics (one forward, loss, accuracy)."""
+    sequences, labels = batch
+    logits = self(sequences)
+    self.test_loss(F.cross_entropy(logits, labels), weight=len(labels))
+    self.test_acc(logits, labels)
+    self.log("test/loss", self.test_loss)
+    self.log("test/acc", self.test_acc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as logs:
+        cli = fit_cli(
+            args.data_dir, logs, "--trainer.enable_progress_bar", "false", "--trainer.max_steps", "1"
+        )
+        trainer, model, data = cli.trainer, cli.model, cli.datamodule
+        trainer.fit(model, data)
+        report_step = type(model).test_step
+        times = {"with the report's metrics": [], "without": []}
+        for _ in range(args.repeats):
+            for name in times:
+                type(model).test_step = report_step if name != "without" else plain_test_step
+                start = time.perf_counter()
+                trainer.test(model, datamodule=data, verbose=False)
+                times[name].append(time.perf_counter() - start)
+        type(model).test_step = report_step
+        trainer.test(model, datamodule=data, verbose=False)
+        insights = model.test_insights.compute()
+        start = time.perf_counter()
+        TestReport().write(Path(logs) / "report", insights, trainer, model)
+        drawing = time.perf_counter() - start
+    base = statistics.median(times["without"])
+    print("| test pass over 10,000 images | seconds (median) | vs without |\n| --- | --- | --- |")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.3f} | {statistics.median(values) / base:.2f}x |")
+    print(f"| drawing and writing the five pictures and two CSVs, once | {drawing:.2f} | |")
+
+
+if __name__ == "__main__":
+    main()
