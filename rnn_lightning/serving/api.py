@@ -1,10 +1,13 @@
 """The LitServe API: setup loads the checkpoint, decoding brings any request to MNIST's form, predict
 reads a whole batch in one pass, and the answer carries the row-by-row reading."""
 
-import json
+import hmac
+import os
 
 import litserve as ls
+import orjson
 import torch
+from fastapi import Header, HTTPException
 from starlette.responses import Response
 from torch import Tensor
 from typing_extensions import override
@@ -28,8 +31,10 @@ class BadInput:
 
 
 def json_response(content: dict, status_code: int = 200) -> Response:
-    """JSON bytes made here, in the worker: FastAPI's generic encoder is slower for a few hundred floats."""
-    return Response(json.dumps(content, separators=(",", ":")), status_code, media_type="application/json")
+    """JSON bytes made here, in the worker, by orjson straight from numpy arrays: 7 µs for an answer
+    against 139 µs for `json.dumps` of the same lists (benchmarks/serve.py prints the pieces' costs)."""
+    return Response(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY), status_code,
+                    media_type="application/json")  # fmt: skip
 
 
 class DigitReaderAPI(ls.LitAPI):
@@ -39,6 +44,14 @@ class DigitReaderAPI(ls.LitAPI):
     def __init__(self, checkpoint_path: str, threads: int = 1, max_batch_size: int = 16, batch_timeout=0.002):
         super().__init__(max_batch_size=max_batch_size, batch_timeout=batch_timeout)
         self.checkpoint_path, self.threads = checkpoint_path, threads
+
+    async def authorize(self, x_api_key: str | None = Header(None)) -> None:
+        """LitServe's API-key option, as LitServe checks it (`LIT_SERVER_API_KEY`, header `X-API-Key`),
+        written as a coroutine: LitServe's own check is a plain function, which FastAPI runs in a thread
+        pool for every request, a thread hand-off that cost more than the model here."""
+        key = os.environ.get("LIT_SERVER_API_KEY")
+        if key and not hmac.compare_digest(x_api_key or "", key):
+            raise HTTPException(401, "invalid or missing API key: send it in the X-API-Key header")
 
     @override
     def setup(self, device: str) -> None:
@@ -66,11 +79,11 @@ class DigitReaderAPI(ls.LitAPI):
         if good:
             images = torch.stack([batch[index] for index in good])
             reading = self.reader.read(images)
-            probabilities = reading.probabilities.cpu().tolist()
-            steps = None if reading.steps is None else reading.steps.cpu().round(decimals=5).tolist()
+            probabilities = reading.probabilities.cpu().numpy()
+            steps = None if reading.steps is None else reading.steps.cpu().numpy()
             for row, index in enumerate(good):
                 outputs[index] = {
-                    "input": batch[index].tolist(),
+                    "input": batch[index].numpy(),
                     "probabilities": probabilities[row],
                     "steps": None if steps is None else steps[row],
                 }
@@ -85,10 +98,10 @@ class DigitReaderAPI(ls.LitAPI):
         if isinstance(output, BadInput):
             return json_response({"error": output.message}, 400)
         probabilities = output["probabilities"]
-        digit = max(range(len(probabilities)), key=probabilities.__getitem__)
+        digit = int(probabilities.argmax())
         answer = {
             "digit": digit,
-            "probability": probabilities[digit],
+            "probability": float(probabilities[digit]),
             "probabilities": probabilities,
             "input": output["input"],
             "steps": output["steps"],

@@ -34,7 +34,12 @@ def build_parser(prog: str) -> ArgumentParser:
         help="Dynamic batching: seconds to wait to fill a batch.",
     )
     parser.add_argument("--workers", type=int, default=1, help="Model workers per device.")
-    parser.add_argument("--api_servers", type=int, default=1, help="HTTP server processes in front of them.")
+    parser.add_argument(
+        "--api_servers",
+        type=int,
+        default=2,
+        help="HTTP server processes in front of them (2 serve best here).",
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="PyTorch threads per model worker (0: its default)."
     )
