@@ -196,7 +196,10 @@ def tutorial_test_accuracy(model: SequenceClassifier, datamodule: MNISTDataModul
 
 
 def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCLI:
-    """The CLI as `python -m rnn_lightning` runs it; `args` replaces `sys.argv[1:]` (tests use it)."""
+    """The CLI as `python -m rnn_lightning` runs it; `args` replaces `sys.argv[1:]` (tests use it).
+    With `run=False` (no subcommand: the benchmarks build a fit that way) the one parser reads the
+    shared defaults too."""
+    defaults = {"default_config_files": [str(DEFAULTS)]}
     return RNNLightningCLI(
         SequenceClassifier,
         MNISTDataModule,
@@ -207,9 +210,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
             "exit_on_error": False,
             "prog": program_name(),
             "description": DESCRIPTION,
-            **{
-                name: {"description": text, "default_config_files": [str(DEFAULTS)]}
-                for name, text in SUBCOMMANDS.items()
-            },
+            **({} if run else defaults),
+            **{name: {"description": text, **defaults} for name, text in SUBCOMMANDS.items()},
         },
     )

@@ -60,8 +60,8 @@ class ReliabilityBins(Metric):
             self.add_state(name, torch.zeros(bins + 1, dtype=torch.float64), dist_reduce_fx="sum")
 
     @override
-    def update(self, logits: Tensor, labels: Tensor) -> None:
-        confidence, predicted = logits.float().softmax(-1).max(-1)
+    def update(self, probabilities: Tensor, labels: Tensor) -> None:
+        confidence, predicted = probabilities.max(-1)
         index = torch.bucketize(confidence, self.edges, right=True) - 1
         self.count.index_add_(0, index, torch.ones_like(confidence, dtype=torch.float64))
         self.confidence.index_add_(0, index, confidence.double())
@@ -97,8 +97,8 @@ class WorstMistakes(Metric):
             self.add_state(name, [], dist_reduce_fx="cat")
 
     @override
-    def update(self, logits: Tensor, labels: Tensor, inputs: Tensor) -> None:
-        probability, predicted = logits.float().softmax(-1).max(-1)
+    def update(self, probabilities: Tensor, labels: Tensor, inputs: Tensor) -> None:
+        probability, predicted = probabilities.max(-1)
         wrong = (predicted != labels).nonzero().squeeze(1)
         worst = wrong[probability[wrong].argsort(descending=True)[: self.keep]]
         self.inputs.append(inputs[worst].flatten(1).float())
@@ -133,12 +133,15 @@ class TestInsights(nn.Module):
 
     def __init__(self, num_classes: int, reads_in_order: bool) -> None:
         super().__init__()
-        self.confusion = MulticlassConfusionMatrix(num_classes)
+        # The inputs come from the model itself (valid by construction); torchmetrics' checks of every
+        # batch's values made the test pass 1.4x slower (benchmarks/test_report.py).
+        checks = {"validate_args": False}
+        self.confusion = MulticlassConfusionMatrix(num_classes, **checks)
         self.per_class = MetricCollection(
             {
-                "precision": MulticlassPrecision(num_classes, average=None),
-                "recall": MulticlassRecall(num_classes, average=None),
-                "f1": MulticlassF1Score(num_classes, average=None),
+                "precision": MulticlassPrecision(num_classes, average=None, **checks),
+                "recall": MulticlassRecall(num_classes, average=None, **checks),
+                "f1": MulticlassF1Score(num_classes, average=None, **checks),
             },
             compute_groups=True,  # the three share one set of counts
         )
@@ -148,11 +151,12 @@ class TestInsights(nn.Module):
 
     @torch.no_grad()
     def update(self, logits: Tensor, labels: Tensor, inputs: Tensor, logits_by_point: Tensor | None) -> None:
-        logits = logits.float()
-        self.confusion.update(logits, labels)
-        self.per_class.update(logits, labels)
-        self.reliability.update(logits, labels)
-        self.mistakes.update(logits, labels, inputs)
+        predicted = logits.argmax(-1)
+        probabilities = logits.float().softmax(-1)
+        self.confusion.update(predicted, labels)
+        self.per_class.update(predicted, labels)
+        self.reliability.update(probabilities, labels)
+        self.mistakes.update(probabilities, labels, inputs)
         if self.by_point is not None and logits_by_point is not None:
             self.by_point.update(logits_by_point, labels)
 

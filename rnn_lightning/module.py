@@ -59,7 +59,7 @@ class SequenceClassifier(L.LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
-        self.test_ece = MulticlassCalibrationError(num_classes, n_bins=CALIBRATION_BINS)
+        self.test_ece = MulticlassCalibrationError(num_classes, n_bins=CALIBRATION_BINS, validate_args=False)
         self.test_insights = TestInsights(num_classes, reads_in_order=self.network.reads_in_order)
 
     @override

@@ -154,3 +154,18 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "rnn-lightning"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "fit" in result.stdout and "predict" in result.stdout
+
+
+def test_a_cli_built_without_running_reads_the_shared_defaults(tmp_path):
+    """The benchmarks build a fit with `run=False`: no subcommand, the same defaults."""
+    from rnn_lightning.cli import build_cli
+
+    arguments = [
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--trainer.logger.init_args.save_dir",
+        str(tmp_path),
+    ]
+    cli = build_cli([*arguments, "--trainer.enable_progress_bar", "false"], run=False)
+    assert cli.trainer.logger.save_dir == str(tmp_path)
+    assert any(type(c).__name__ == "TrainingHistory" for c in cli.trainer.callbacks)

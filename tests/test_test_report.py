@@ -83,7 +83,8 @@ def test_reliability_bins_measure_torchmetrics_calibration_error():
     labels = torch.randint(0, 10, (500,))
     bins = ReliabilityBins()
     for part in range(5):
-        bins.update(logits[part * 100 : (part + 1) * 100], labels[part * 100 : (part + 1) * 100])
+        rows = slice(part * 100, (part + 1) * 100)
+        bins.update(logits[rows].softmax(-1), labels[rows])
     expected = multiclass_calibration_error(logits, labels, num_classes=10, n_bins=15)
     result = bins.compute()
     assert float(result["ece"]) == pytest.approx(float(expected), abs=1e-6)
@@ -98,7 +99,7 @@ def test_worst_mistakes_are_the_most_confident_wrong_answers_of_all_batches():
     mistakes = WorstMistakes(keep=10)
     for part in range(3):
         rows = slice(part * 100, (part + 1) * 100)
-        mistakes.update(logits[rows], labels[rows], inputs[rows])
+        mistakes.update(logits[rows].softmax(-1), labels[rows], inputs[rows])
     result = mistakes.compute()
     probability, predicted = logits.softmax(-1).max(-1)
     wrong = (predicted != labels).nonzero().squeeze(1)
