@@ -20,6 +20,7 @@ measured in the same run; then the cost of each piece of one request, measured i
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -219,7 +220,7 @@ def main() -> None:
             try:
                 results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads)
             finally:
-                process.terminate()
+                process.send_signal(signal.SIGINT)  # Ctrl-C: LitServe stops its worker processes too
                 try:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:

@@ -29,9 +29,27 @@ def request(url: str, body: bytes | None = None, content_type: str | None = None
     return status, json.loads(data) if "json" in kind else data.decode()
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, read from /proc (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
 @contextlib.contextmanager
-def running_server(checkpoint: Path, cwd: Path, *options: str):
-    """Yields (base URL, process) once `/health` answers; stops the server with Ctrl-C (SIGINT)."""
+def running_server(checkpoint: Path, cwd: Path, *options: str, stop: int = signal.SIGINT):
+    """Yields (base URL, process) once `/health` answers; stops the server with `stop` (Ctrl-C's SIGINT
+    by default) and records the processes it had started in `process.children`."""
     port = free_port()
     command = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(checkpoint)]
     command += ["--port", str(port), *options]
@@ -50,10 +68,11 @@ def running_server(checkpoint: Path, cwd: Path, *options: str):
             if time.monotonic() > deadline:
                 raise AssertionError("serve did not become healthy within 120 s")
             time.sleep(0.3)
+        process.children = children(process.pid)
         yield base, process
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -3,9 +3,11 @@ bad input answered 4xx while the server keeps serving."""
 
 import io
 import json
+import signal
 import struct
 import subprocess
 import sys
+import time
 import zlib
 
 import numpy as np
@@ -16,7 +18,7 @@ from torchvision.datasets import MNIST
 
 from rnn_lightning.images import to_mnist_form
 from tests.conftest import CONFIGS, make_fake_mnist, run_cli
-from tests.serving import request, running_server
+from tests.serving import alive, request, running_server
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -138,6 +140,8 @@ def test_every_input_form_the_same_answer_as_predict_and_bad_input_never_kills_i
                                 "application/json")  # fmt: skip
             assert status == 200, f"the server stopped answering after {name}"
     assert process.returncode == 0
+    time.sleep(1)
+    assert not [pid for pid in process.children if alive(pid)], "processes left running after Ctrl-C"
     stderr = process.stderr.read()
     assert "Traceback" not in stderr, stderr[-2000:]
 
@@ -154,12 +158,16 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
         "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", *overrides, cwd=tmp_path,
     )  # fmt: skip
     # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does
-    with running_server("last", tmp_path) as (base, _):
+    # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does; SIGTERM stops it as Ctrl-C
+    with running_server("last", tmp_path, stop=signal.SIGTERM) as (base, process):
         pixels = torch.randint(0, 256, (28, 28)).tolist()
-        status, answer = request(
-            f"{base}/predict", json.dumps({"pixels": pixels}).encode(), "application/json"
-        )
+        body = json.dumps({"pixels": pixels}).encode()
+        status, answer = request(f"{base}/predict", body, "application/json")
     assert status == 200, answer
+    assert process.returncode == 0 and process.children  # LitServe's HTTP servers and model worker
+    time.sleep(1)
+    assert not [pid for pid in process.children if alive(pid)], "processes left running after SIGTERM"
+    assert "Traceback" not in process.stderr.read()
     if has_reading:
         check_reading(answer)
     else:

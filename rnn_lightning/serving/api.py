@@ -101,7 +101,7 @@ class DigitReaderAPI(ls.LitAPI):
         digit = int(probabilities.argmax())
         answer = {
             "digit": digit,
-            "probability": float(probabilities[digit]),
+            "probability": probabilities[digit],  # float32 as the list's, so the two print alike
             "probabilities": probabilities,
             "input": output["input"],
             "steps": output["steps"],

@@ -1,5 +1,7 @@
 """`python -m rnn_lightning serve`: its options, and starting the server. Imports LitServe only to run."""
 
+import os
+import signal
 import socket
 from pathlib import Path
 
@@ -58,6 +60,19 @@ def check_port(host: str, port: int) -> None:
         raise UserInputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
+def interrupt_main_process(main_pid: int):
+    """A SIGTERM handler: Ctrl-C's path in the main process; the default (end quietly) in the HTTP
+    processes that LitServe forks from it, which inherit the handler and are ended by SIGTERM."""
+
+    def handler(signum, frame) -> None:
+        if os.getpid() == main_pid:
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    return handler
+
+
 def serve(args: list[str], prog: str) -> int:
     """Parses `args`, checks the checkpoint and the port, prints the page's address and serves until
     Ctrl-C."""
@@ -93,6 +108,9 @@ def serve(args: list[str], prog: str) -> int:
         f"Serving {path} ({kind}) at http://{shown}:{options.port}/  (POST /predict; Ctrl-C stops)",
         flush=True,
     )
+    # LitServe shuts its processes down on Ctrl-C (KeyboardInterrupt) but not on SIGTERM, which left the
+    # model worker running; a SIGTERM (`kill`, a service manager) now takes the same path as Ctrl-C.
+    signal.signal(signal.SIGTERM, interrupt_main_process(os.getpid()))
     server.run(
         host=options.host,
         port=options.port,
