@@ -1,6 +1,11 @@
 """`python -m rnn_lightning` and the `rnn-lightning` console script."""
 
+import atexit
+import contextlib
+import os
 import sys
+import threading
+from typing import NoReturn
 
 from jsonargparse import ArgumentError
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -36,5 +41,26 @@ def main(args: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> NoReturn:
+    """Ends the process as `sys.exit(code)` would, less the interpreter's final teardown, which frees
+    PyTorch's, Lightning's and matplotlib's modules one by one: 1.3 s of every command here (`fit` of
+    the speedrun config measured with and without it), needed by nothing of ours. What a normal exit
+    does that matters still happens first: other threads are joined, atexit handlers run (logging,
+    multiprocessing, TensorBoard), and the standard streams are flushed."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def run() -> NoReturn:
+    """The `rnn-lightning` console script and `python -m rnn_lightning`: `main`, then a quick exit."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
