@@ -148,6 +148,7 @@ def test_every_input_form_the_same_answer_as_predict_and_bad_input_never_kills_i
 
 @pytest.mark.parametrize(("overrides", "has_reading"), [
     (["--data.sequence", "pixels", "--model.hidden_size", "16"], True),
+    (["--data.sequence", "permuted", "--model.hidden_size", "16"], True),
     (["--model.bidirectional", "true", "--model.cell", "gru"], False),
 ])  # fmt: skip
 def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
@@ -168,6 +169,7 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
     time.sleep(1)
     assert not [pid for pid in process.children if alive(pid)], "processes left running after SIGTERM"
     assert "Traceback" not in process.stderr.read()
+    assert answer["input"] == pixels  # the image as drawn, whatever order the model reads it in
     if has_reading:
         check_reading(answer)
     else:

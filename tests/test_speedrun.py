@@ -1,0 +1,64 @@
+"""The speedrun config: it trains in bf16 and fp32, resumes exactly, and its one-cycle schedule spans
+the run."""
+
+import pytest
+import torch
+
+from rnn_lightning.__main__ import main
+from tests.conftest import CONFIGS, run_cli
+from tests.test_resume import fit_args, weights
+
+SPEEDRUN = ["--config", str(CONFIGS / "speedrun.yaml"), "--data.batch_size", "16"]
+
+
+def speedrun_args(data_dir, *extra: str) -> list[str]:
+    arguments = fit_args(data_dir, *extra)
+    arguments[arguments.index("--config") : arguments.index("--config") + 2] = SPEEDRUN
+    return arguments
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
+def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
+    result = run_cli(
+        *speedrun_args(fake_data_dir, "--trainer.max_steps", "8", "--trainer.precision", precision),
+        "--test_after_fit", "true", cwd=tmp_path,
+    )  # fmt: skip
+    assert "Testing Accuracy:" in result.stdout
+    step, state = weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
+    assert step == 8 and all(torch.isfinite(value).all() for value in state.values())
+
+
+def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    straight.mkdir(), split.mkdir()
+    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30"), cwd=straight)
+    # stopped at step 13 of the same 30-step schedule, then resumed, as after Ctrl-C
+    first = ["--trainer.max_steps", "13", "--lr_scheduler.init_args.total_steps", "30"]
+    run_cli(*speedrun_args(fake_data_dir, *first), cwd=split)
+    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", "--ckpt_path", "last"), cwd=split)
+    step_a, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step_b, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    assert step_a == step_b == 30
+    for name in state_a:
+        assert torch.equal(state_a[name], state_b[name]), name
+
+
+def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
+    fake_data_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    from rnn_lightning.cli import build_cli
+
+    cli = build_cli(
+        [*SPEEDRUN, "--trainer.max_steps", "40", "--data.data_dir", str(fake_data_dir)], run=False
+    )
+    schedulers = cli.model.configure_optimizers()["lr_scheduler"]
+    assert schedulers["scheduler"].total_steps == 40 and schedulers["interval"] == "step"
+    args = speedrun_args(
+        fake_data_dir, "--trainer.max_steps", "40", "--lr_scheduler.init_args.total_steps", "20"
+    )
+    assert main(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert (
+        error.startswith("rnn-lightning: error: lr_scheduler OneCycleLR spans 20 steps") and "\n" not in error
+    )
