@@ -18,9 +18,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def request(url: str, body: bytes | None = None, content_type: str | None = None, timeout: float = 30):
+def request(
+    url: str, body: bytes | None = None, content_type: str | None = None, timeout: float = 30, headers=None
+):
     """(status, parsed JSON or text) of a GET, or of a POST when `body` is given."""
-    headers = {"Content-Type": content_type} if content_type else {}
+    headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=timeout) as answer:
             status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type", "")
@@ -47,13 +49,15 @@ def alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_server(checkpoint: Path, cwd: Path, *options: str, stop: int = signal.SIGINT):
+def running_server(checkpoint: Path, cwd: Path, *options: str, stop: int = signal.SIGINT, env=None):
     """Yields (base URL, process) once `/health` answers; stops the server with `stop` (Ctrl-C's SIGINT
     by default) and records the processes it had started in `process.children`."""
     port = free_port()
     command = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(checkpoint)]
     command += ["--port", str(port), *options]
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

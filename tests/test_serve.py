@@ -3,6 +3,7 @@ bad input answered 4xx while the server keeps serving."""
 
 import io
 import json
+import os
 import signal
 import struct
 import subprocess
@@ -174,6 +175,23 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
         check_reading(answer)
     else:
         assert answer["steps"] is None and "bidirectional" in answer["steps_note"]
+
+
+def test_with_litserves_api_key_only_keyed_requests_are_answered(tmp_path):
+    data = make_fake_mnist(tmp_path / "data")
+    run_cli(
+        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
+        "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
+        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", cwd=tmp_path,
+    )  # fmt: skip
+    body = json.dumps({"pixels": [[0] * 28] * 28}).encode()
+    with running_server("last", tmp_path, env={**os.environ, "LIT_SERVER_API_KEY": "s3cret"}) as (base, _):
+        status, answer = request(f"{base}/predict", body, "application/json")
+        assert status == 401 and set(answer) == {"error"}
+        wrong = request(f"{base}/predict", body, "application/json", headers={"X-API-Key": "guess"})
+        assert wrong[0] == 401
+        keyed = request(f"{base}/predict", body, "application/json", headers={"X-API-Key": "s3cret"})
+        assert keyed[0] == 200 and "digit" in keyed[1]
 
 
 @pytest.mark.parametrize("kind", ["missing", "not a checkpoint", "foreign"])
