@@ -192,6 +192,7 @@ def test_with_litserves_api_key_only_keyed_requests_are_answered(tmp_path):
         assert wrong[0] == 401
         keyed = request(f"{base}/predict", body, "application/json", headers={"X-API-Key": "s3cret"})
         assert keyed[0] == 200 and "digit" in keyed[1]
+        assert request(f"{base}/")[0] == 200  # the page itself is public; it sends the key from ?key=
 
 
 @pytest.mark.parametrize("kind", ["missing", "not a checkpoint", "foreign"])
