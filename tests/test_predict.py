@@ -8,7 +8,8 @@ import torch
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from rnn_lightning.images import find_images, to_mnist_form
+from rnn_lightning.errors import UserInputError
+from rnn_lightning.images import find_images, image_from_bytes, to_mnist_form
 from tests.conftest import CONFIGS, run_cli
 
 FORMS = ("light_on_dark_png", "dark_on_light_png", "rgb_png", "dark_on_light_jpeg")
@@ -56,6 +57,14 @@ def test_pictures_return_to_mnist_form(test_digits, tmp_path, form):
         differences.append((converted.float() - digit.float()).abs().mean().item())
     # the same digit again, up to resampling: a small fraction of the 0-255 range on average
     assert np.mean(differences) < 20, differences
+
+
+@pytest.mark.parametrize("side", [10_000, 30_000])  # PIL warns at 100 megapixels, raises at 900
+def test_an_absurdly_large_image_is_refused_before_decoding(side):
+    from tests.test_serve import bomb_png
+
+    with pytest.raises(UserInputError, match="pixels allowed"):
+        image_from_bytes(bomb_png(side, side))
 
 
 def test_blank_image_stays_blank():
