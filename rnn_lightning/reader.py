@@ -54,18 +54,10 @@ class DigitReader:
         to_sequence = ToSequence(data["sequence"], None if permutation is None else torch.tensor(permutation))
         return cls(model.to(device), to_sequence.to(torch.device(device)))
 
-    @property
-    def device(self) -> torch.device:
-        return self.model.device
-
-    @property
-    def reads_in_order(self) -> bool:
-        return self.model.network.reads_in_order
-
     @torch.inference_mode()
     def read(self, images: Tensor) -> Reading:
         """`images`: uint8 (batch, 28, 28) in MNIST's form. One pass of the network for both answers."""
-        sequences = self.to_sequence(images.to(self.device))
+        sequences = self.to_sequence(images.to(self.model.device))
         logits, by_point = self.model.reading(sequences)
         steps = None if by_point is None else by_point.float().softmax(-1)
         return Reading(logits.float().softmax(-1), steps)

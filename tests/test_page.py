@@ -52,7 +52,9 @@ def test_draw_a_digit_then_pick_a_file(browser, trained_checkpoint, real_data_di
         page.mouse.up()
         page.wait_for_function("document.getElementById('answer').textContent.trim() !== '–'")
         assert page.locator("#answer").inner_text().strip().isdigit()
-        assert page.locator("#bars .bar").count() == 10
+        shown = [float(v) for v in page.locator("#bars .bar").evaluate_all(
+            "bars => bars.map(bar => bar.getAttribute('aria-valuenow'))")]  # fmt: skip
+        assert len(shown) == 10 and abs(sum(shown) - 1) < 0.01  # the ten bars hold the answer's probabilities
         assert "after reading row" in page.locator("#note").inner_text()
         painted = page.evaluate(  # the reading's heatmap has been painted: some cell is not white
             """() => { const c = document.getElementById('heat').getContext('2d');
