@@ -145,6 +145,7 @@ def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
     """Microseconds for each piece of one request, in this process, one thread."""
     import pickle
 
+    import orjson
     import torch
 
     from rnn_lightning.reader import DigitReader
@@ -165,9 +166,14 @@ def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
         return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
 
     return [
-        ("json.loads of the request body", micro(lambda: json.loads(body), 2000)),
+        ("json.loads of the request body (LitServe's own handler, in the HTTP process)", micro(
+            lambda: json.loads(body), 2000)),
+        ("orjson.loads of the request body (ours, in the model worker)", micro(
+            lambda: orjson.loads(body), 2000)),
         ("pickle + unpickle of the parsed request (LitServe's queue)", micro(
             lambda: pickle.loads(pickle.dumps(parsed)), 2000)),
+        ("pickle + unpickle of the body's bytes (ours)", micro(
+            lambda: pickle.loads(pickle.dumps(body)), 2000)),
         ("pixels to a 28x28 uint8 tensor, validated", micro(lambda: pixels_to_image(parsed["pixels"]), 2000)),
         ("model + answer, batch of 1, per request", micro(lambda: answer(1), 200)),
         ("model + answer, batch of 16, per request", micro(lambda: answer(16), 20) / 16),

@@ -60,9 +60,13 @@ class DigitReaderAPI(ls.LitAPI):
         self.reader = DigitReader.from_checkpoint(self.checkpoint_path, device)
 
     @override
-    def decode_request(self, request) -> Tensor | BadInput:  # no annotation: LitServe parses JSON itself
+    def decode_request(self, request) -> Tensor | BadInput:  # the body's JSON bytes (app.RawBodyHandler)
         try:
-            return request_to_image(request)
+            parsed = orjson.loads(request)
+        except orjson.JSONDecodeError as error:
+            return BadInput(f"the body is not valid JSON ({error})".splitlines()[0])
+        try:
+            return request_to_image(parsed)
         except UserInputError as error:
             return BadInput(str(error))
 
