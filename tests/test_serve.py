@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -160,7 +161,6 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
         "--trainer.max_steps", "3", "--trainer.limit_val_batches", "1",
         "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", *overrides, cwd=tmp_path,
     )  # fmt: skip
-    # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does
     # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does; SIGTERM stops it as Ctrl-C
     with running_server("last", tmp_path, stop=signal.SIGTERM) as (base, process):
         pixels = torch.randint(0, 256, (28, 28)).tolist()
@@ -176,6 +176,29 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
         check_reading(answer)
     else:
         assert answer["steps"] is None and "bidirectional" in answer["steps_note"]
+
+
+def test_concurrent_requests_through_several_http_processes_and_workers_get_their_own_answers(tmp_path):
+    data = make_fake_mnist(tmp_path / "data")
+    run_cli(
+        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
+        "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
+        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", cwd=tmp_path,
+    )  # fmt: skip
+    images = [torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(i)).tolist()
+              for i in range(96)]  # fmt: skip
+
+    def ask(pixels):
+        return request(f"{base}/predict", json.dumps({"pixels": pixels}).encode(), "application/json")
+
+    with (
+        running_server("last", tmp_path, "--api_servers", "2", "--workers", "2") as (base, process),
+        ThreadPoolExecutor(max_workers=16) as pool,
+    ):
+        answers = list(pool.map(ask, images))
+    assert [status for status, _ in answers] == [200] * len(images)
+    assert [answer["input"] for _, answer in answers] == images  # each answer went to its own request
+    assert process.returncode == 0
 
 
 def test_with_litserves_api_key_only_keyed_requests_are_answered(tmp_path):

