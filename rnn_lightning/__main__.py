@@ -7,11 +7,7 @@ import sys
 import threading
 from typing import NoReturn
 
-from jsonargparse import ArgumentError
-from lightning.pytorch.utilities.exceptions import SIGTERMException
-
-from rnn_lightning.cli import build_cli, program_name
-from rnn_lightning.errors import RnnLightningError
+from rnn_lightning.heap import pause_collection
 
 
 def one_line(message: str) -> str:
@@ -22,6 +18,12 @@ def one_line(message: str) -> str:
 def main(args: list[str] | None = None) -> int:
     """Runs the CLI. Bad input ends with one line on stderr and exit status 2; a run stopped by Ctrl-C or
     SIGTERM (its `last.ckpt` saved) with 130."""
+    from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from rnn_lightning.cli import build_cli, program_name
+    from rnn_lightning.errors import RnnLightningError
+
     argv = sys.argv[1:] if args is None else args
     try:
         if argv[:1] == ["serve"]:  # not a Trainer subcommand: its own parser, listed in --help
@@ -58,7 +60,9 @@ def exit_now(code: int) -> NoReturn:
 
 
 def run() -> NoReturn:
-    """The `rnn-lightning` console script and `python -m rnn_lightning`: `main`, then a quick exit."""
+    """The `rnn-lightning` console script and `python -m rnn_lightning`: `main`, with the garbage
+    collector paused through start-up (`heap.py`), then a quick exit."""
+    pause_collection()
     exit_now(main())
 
 

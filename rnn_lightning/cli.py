@@ -13,6 +13,7 @@ from typing_extensions import override
 from rnn_lightning.checkpoint_file import load_checkpoint, newest_last_checkpoint
 from rnn_lightning.data import MNISTDataModule
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.heap import resume_collection
 from rnn_lightning.interrupt import CheckpointOnInterrupt
 from rnn_lightning.module import SequenceClassifier
 from rnn_lightning.predictions import PredictionReport
@@ -118,6 +119,7 @@ class RNNLightningCLI(LightningCLI):
             "predict": [PredictionReport],
         }
         self.trainer.callbacks.extend(callback() for callback in extra.get(subcommand, []))
+        resume_collection()  # start-up is over: what it built is frozen (heap.py)
         super()._run_subcommand(subcommand)
 
     @override

@@ -112,10 +112,11 @@ def serve(args: list[str], prog: str) -> int:
     # LitServe shuts its processes down on Ctrl-C (KeyboardInterrupt) but not on SIGTERM, which left the
     # model worker running; a SIGTERM (`kill`, a service manager) now takes the same path as Ctrl-C.
     signal.signal(signal.SIGTERM, interrupt_main_process(os.getpid()))
-    # The HTTP processes LitServe forks from this one inherit its heap (PyTorch, the model, the web stack);
-    # a full garbage collection walked all of it and stalled a process for about 200 ms every few seconds
-    # under load, a p99 latency of 210-230 ms. Frozen here, collections leave that heap alone (p99 ~30 ms,
-    # docs/serving.md); freezing in the model worker instead changed nothing.
+    # The HTTP process LitServe forks from this one inherits its heap (PyTorch, the model, the web stack);
+    # full garbage collections walked all of it under load and made the p99 latency 210-230 ms. Frozen
+    # here, they leave that heap alone (p99 19 ms, docs/serving.md); freezing in the model worker instead
+    # changed nothing. Start-up's garbage is collected first: a server runs for long.
+    gc.enable()  # paused through start-up by `run` (heap.py)
     gc.collect()
     gc.freeze()
     server.run(
