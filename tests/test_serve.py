@@ -11,6 +11,7 @@ import sys
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,18 +150,23 @@ def test_every_input_form_the_same_answer_as_predict_and_bad_input_never_kills_i
     assert "Traceback" not in stderr, stderr[-2000:]
 
 
+def fit_a_few_steps(folder: Path, *overrides: str) -> None:
+    """A run of the default config for three steps on generated data: `last` in `folder` serves it."""
+    data = make_fake_mnist(folder / "data")
+    run_cli(
+        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
+        "--trainer.max_steps", "3", "--trainer.limit_val_batches", "1",
+        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", *overrides, cwd=folder,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(("overrides", "has_reading"), [
     (["--data.sequence", "pixels", "--model.hidden_size", "16"], True),
     (["--data.sequence", "permuted", "--model.hidden_size", "16"], True),
     (["--model.bidirectional", "true", "--model.cell", "gru"], False),
 ])  # fmt: skip
 def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
-    data = make_fake_mnist(tmp_path / "data")
-    run_cli(
-        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
-        "--trainer.max_steps", "3", "--trainer.limit_val_batches", "1",
-        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", *overrides, cwd=tmp_path,
-    )  # fmt: skip
+    fit_a_few_steps(tmp_path, *overrides)
     # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does; SIGTERM stops it as Ctrl-C
     with running_server("last", tmp_path, stop=signal.SIGTERM) as (base, process):
         pixels = torch.randint(0, 256, (28, 28)).tolist()
@@ -179,12 +185,7 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
 
 
 def test_concurrent_requests_through_several_http_processes_and_workers_get_their_own_answers(tmp_path):
-    data = make_fake_mnist(tmp_path / "data")
-    run_cli(
-        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
-        "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
-        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", cwd=tmp_path,
-    )  # fmt: skip
+    fit_a_few_steps(tmp_path)
     images = [torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(i)).tolist()
               for i in range(96)]  # fmt: skip
 
@@ -202,12 +203,7 @@ def test_concurrent_requests_through_several_http_processes_and_workers_get_thei
 
 
 def test_with_litserves_api_key_only_keyed_requests_are_answered(tmp_path):
-    data = make_fake_mnist(tmp_path / "data")
-    run_cli(
-        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
-        "--trainer.max_steps", "2", "--trainer.limit_val_batches", "1",
-        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", cwd=tmp_path,
-    )  # fmt: skip
+    fit_a_few_steps(tmp_path)
     body = json.dumps({"pixels": [[0] * 28] * 28}).encode()
     with running_server("last", tmp_path, env={**os.environ, "LIT_SERVER_API_KEY": "s3cret"}) as (base, _):
         status, answer = request(f"{base}/predict", body, "application/json")
