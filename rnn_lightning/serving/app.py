@@ -39,7 +39,8 @@ class RawBodyHandler(RegularRequestHandler):
 
 class PipedLitServer(ls.LitServer):
     """LitServer whose requests and answers go over plain pipes (`pipes.py`) instead of its queues, and
-    whose `/predict` hands the worker the request's bytes (`RawBodyHandler`)."""
+    whose `/predict` hands the worker the request's bytes (`RawBodyHandler`). It registers the one plain
+    endpoint this project's API has: no LitServe spec (OpenAI and the like), no streaming."""
 
     @override
     def _init_manager(self, num_api_servers: int):
