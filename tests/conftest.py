@@ -5,8 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lightning.pytorch  # noqa: F401  (see below)
 import numpy as np
 import pytest
+
+# Lightning gives its logger a handler on the stderr of the moment it is first imported. The package now
+# imports it only when a command runs; imported first inside a test, that stderr would be pytest's
+# capture of that test, closed afterwards ("Logging error" in the next tests). So it is imported here,
+# at collection, on the real stderr, as any user's command imports it.
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONFIGS = PROJECT / "configs"
