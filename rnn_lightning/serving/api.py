@@ -48,7 +48,7 @@ class DigitReaderAPI(ls.LitAPI):
     async def authorize(self, x_api_key: str | None = Header(None)) -> None:
         """LitServe's API-key option, as LitServe checks it (`LIT_SERVER_API_KEY`, header `X-API-Key`),
         written as a coroutine: LitServe's own check is a plain function, which FastAPI runs in a thread
-        pool, a thread hand-off for every request (docs/serving.md: what it cost)."""
+        pool. `/predict` awaits it itself (app.py); LitServe's `/health` has it as its dependency."""
         key = os.environ.get("LIT_SERVER_API_KEY")
         if key and not hmac.compare_digest(x_api_key or "", key):
             raise HTTPException(401, "invalid or missing API key: send it in the X-API-Key header")
