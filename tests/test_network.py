@@ -35,6 +35,31 @@ def test_torch_initialisation_keeps_pytorch_defaults():
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
+def test_orthogonal_initialisation_makes_every_gates_recurrent_matrix_orthogonal(
+    cell, num_layers, bidirectional
+):
+    torch.manual_seed(0)
+    network = RecurrentNetwork(
+        hidden_size=32, cell=cell, num_layers=num_layers, bidirectional=bidirectional, init="orthogonal"
+    )
+    recurrent = [p for name, p in network.rnn.named_parameters() if name.startswith("weight_hh")]
+    assert len(recurrent) == num_layers * (2 if bidirectional else 1)
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    for weight in recurrent:
+        blocks = weight.detach().chunk(gates)
+        for block in blocks:
+            torch.testing.assert_close(block @ block.T, torch.eye(32), atol=1e-5, rtol=0)
+        assert not torch.equal(blocks[0], blocks[-1]) or gates == 1  # drawn apart, not one copied
+    # Everything else keeps PyTorch's uniform initialisation in +-1/sqrt(hidden).
+    bound = 1 / math.sqrt(32)
+    for name, parameter in network.rnn.named_parameters():
+        if not name.startswith("weight_hh"):
+            assert parameter.abs().max() <= bound
+    assert network.head.weight.abs().max() <= 1 / math.sqrt(32 * (2 if bidirectional else 1))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
 def test_cells_and_stacks_classify_the_last_step(cell, num_layers, bidirectional):
     network = RecurrentNetwork(
         input_size=1, hidden_size=16, cell=cell, num_layers=num_layers, bidirectional=bidirectional

@@ -3,6 +3,7 @@ the run."""
 
 import pytest
 import torch
+import yaml
 
 from rnn_lightning.__main__ import main
 from tests.conftest import CONFIGS, run_cli
@@ -62,3 +63,11 @@ def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
     assert (
         error.startswith("rnn-lightning: error: lr_scheduler OneCycleLR spans 20 steps") and "\n" not in error
     )
+
+
+def test_speedrun_validates_on_its_last_step():
+    """Its 4.5 epochs end mid-epoch, where per-epoch validation would miss the final weights: it
+    validates every `val_check_interval` steps instead, a whole number of times in the run."""
+    trainer = yaml.safe_load((CONFIGS / "speedrun.yaml").read_text())["trainer"]
+    assert trainer["check_val_every_n_epoch"] is None
+    assert trainer["max_steps"] % trainer["val_check_interval"] == 0
