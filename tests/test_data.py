@@ -101,6 +101,21 @@ def test_sequence_kinds(fake_data_dir, sequence, shape):
     assert torch.equal(datamodule.to_sequence.to_images(inputs), datamodule.split("val")[0][:8])
 
 
+def test_evaluation_batches_have_their_own_size(fake_data_dir):
+    datamodule = MNISTDataModule(data_dir=str(fake_data_dir), batch_size=8, eval_batch_size=32)
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    assert len(next(iter(datamodule.train_dataloader()))[0]) == 8
+    for name, loader in (("val", datamodule.val_dataloader()), ("test", datamodule.test_dataloader())):
+        sizes = [len(labels) for _, labels in loader]
+        assert sizes[0] == 32 and sum(sizes) == len(datamodule.split(name)[1])
+    plain = MNISTDataModule(data_dir=str(fake_data_dir), batch_size=8)
+    plain.setup("fit")
+    assert len(next(iter(plain.val_dataloader()))[0]) == 8  # unset, evaluation keeps `batch_size`
+    with pytest.raises(UserInputError, match="eval_batch_size"):
+        MNISTDataModule(data_dir=str(fake_data_dir), eval_batch_size=0)
+
+
 def test_missing_data_offline_names_folder_and_files(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network unreachable")
