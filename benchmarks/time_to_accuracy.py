@@ -2,11 +2,11 @@
 
     python benchmarks/time_to_accuracy.py --data-dir ../shared/data [--seeds 1 2 3] [--no-tuned]
 
-For each seed it runs `python -m rnn_lightning fit --config configs/speedrun.yaml` in a fresh process
-and a fresh folder and prints the wall time of the whole command (start-up, reading the data, training,
-every validation, the final test and its report), the test accuracy, and the seconds from the command's
-start to the first validation at or above 99% (read from the TensorBoard event's wall time). Then
-`tuned.yaml` once, side by side. The runs go one after the other, never two at a time.
+For each seed it runs `python -m rnn_lightning fit --config configs/speedrun.yaml --seed_everything N` in
+a fresh process and a fresh folder and prints the wall time of the whole command (start-up, reading the
+data, training, every validation, the final test and its report), the test accuracy, and the seconds
+from the command's start to the first validation at or above 99% (read from the TensorBoard event's
+wall time). Then `tuned.yaml` once, side by side. The runs go one after the other, never two at a time.
 """
 
 import argparse
@@ -35,12 +35,8 @@ def run_fit(config: str, data_dir: str, seed: int | None) -> dict:
             "--config",
             str(PROJECT / "configs" / config),
         ]
-        command += [
-            "--data.data_dir",
-            str(Path(data_dir).resolve()),
-            "--trainer.enable_progress_bar",
-            "false",
-        ]
+        # The command as a person types it, progress bar included; only the data folder and seed are added.
+        command += ["--data.data_dir", str(Path(data_dir).resolve())]
         if seed is not None:
             command += ["--seed_everything", str(seed)]
         started = time.time()
@@ -49,18 +45,22 @@ def run_fit(config: str, data_dir: str, seed: int | None) -> dict:
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
         accuracy = float(re.search(r"Testing Accuracy: ([0-9.]+) \(10000", result.stdout).group(1))
-        reached = None
+        reached, best = None, None
         for events in sorted(Path(workdir).glob("lightning_logs/version_0/events.out.tfevents.*")):
             accumulator = EventAccumulator(str(events), size_guidance={"scalars": 0})
             accumulator.Reload()
             if "val/acc" in accumulator.Tags()["scalars"]:
-                hits = [e for e in accumulator.Scalars("val/acc") if e.value >= TARGET]
+                validations = accumulator.Scalars("val/acc")
+                hits = [e for e in validations if e.value >= TARGET]
                 reached = (hits[0].wall_time - started, hits[0].step) if hits else None
-    return {"wall": wall, "test_acc": accuracy, "reached": reached}
+                best = max(e.value for e in validations)
+    return {"wall": wall, "test_acc": accuracy, "reached": reached, "best_val": best}
 
 
-def describe(reached) -> str:
-    return f"{reached[0]:.1f} s (step {reached[1]})" if reached else "never"
+def describe(run: dict) -> str:
+    if run["reached"]:
+        return f"{run['reached'][0]:.1f} s (step {run['reached'][1]})"
+    return "never" if run["best_val"] is None else f"never (best {run['best_val']:.4f})"
 
 
 def main() -> None:
@@ -80,8 +80,7 @@ def main() -> None:
         run = run_fit(args.config, args.data_dir, seed)
         runs.append(run)
         print(
-            f"| `{args.config}` | {seed} | {run['wall']:.1f} s | {run['test_acc']:.4f} | "
-            f"{describe(run['reached'])} |",
+            f"| `{args.config}` | {seed} | {run['wall']:.1f} s | {run['test_acc']:.4f} | {describe(run)} |",
             flush=True,
         )
     walls, accuracies = [r["wall"] for r in runs], [r["test_acc"] for r in runs]
@@ -93,8 +92,7 @@ def main() -> None:
     if not args.no_tuned:
         tuned = run_fit("tuned.yaml", args.data_dir, None)
         print(
-            f"| `tuned.yaml` | 1234 | {tuned['wall']:.1f} s | {tuned['test_acc']:.4f} | "
-            f"{describe(tuned['reached'])} |"
+            f"| `tuned.yaml` | 1234 | {tuned['wall']:.1f} s | {tuned['test_acc']:.4f} | {describe(tuned)} |"
         )
 
 
