@@ -1,0 +1,70 @@
+"""Where the seconds of one command go: `python -m rnn_lightning ARGS` run in this process, with timers
+around its phases.
+
+    python benchmarks/command_phases.py fit --config configs/speedrun.yaml --data.data_dir ../shared/data
+
+Prints the time to import what the command needs, then, when the command ends, the seconds spent in
+each phase and how many calls: `Trainer.fit` (training, validations, the performance chart), Lightning's
+evaluation loops (every validation and the test pass, the test report's drawing included), the test
+report's drawing alone, the performance chart, the test after `fit`, and checkpoint saves. The command
+runs as `python -m rnn_lightning` runs it (the collector paused through start-up, the quick exit).
+"""
+
+import atexit
+import functools
+import sys
+import time
+
+STARTED = time.perf_counter()
+
+from rnn_lightning.heap import pause_collection  # noqa: E402  (timed from the very start)
+
+pause_collection()
+
+import lightning.pytorch as L  # noqa: E402
+from lightning.pytorch.loops.evaluation_loop import _EvaluationLoop  # noqa: E402
+
+import rnn_lightning.__main__ as entry  # noqa: E402
+from rnn_lightning.cli import RNNLightningCLI  # noqa: E402
+from rnn_lightning.history import TrainingHistory  # noqa: E402
+from rnn_lightning.test_report import TestReport  # noqa: E402
+
+PHASES: dict[str, list[float]] = {}
+
+
+def timed(owner: type, name: str, label: str) -> None:
+    """Replaces `owner.name` with the same function timed under `label`."""
+    function = getattr(owner, name)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            PHASES.setdefault(label, []).append(time.perf_counter() - start)
+
+    setattr(owner, name, wrapper)
+
+
+def report() -> None:
+    print(f"\nwhole command: {time.perf_counter() - STARTED:.2f} s", file=sys.stderr)
+    for label, times in PHASES.items():
+        print(f"  {label:<44} {sum(times):6.2f} s  ({len(times)} calls)", file=sys.stderr)
+
+
+def main() -> None:
+    print(f"imports: {time.perf_counter() - STARTED:.2f} s", file=sys.stderr)
+    timed(L.Trainer, "fit", "Trainer.fit")
+    timed(_EvaluationLoop, "run", "evaluation loops (validations, test)")
+    timed(TestReport, "write", "test report: drawing and writing")
+    timed(TrainingHistory, "on_fit_end", "performance chart")
+    timed(RNNLightningCLI, "after_fit", "test after fit (pass and report)")
+    timed(L.Trainer, "save_checkpoint", "checkpoint saves")
+    atexit.register(report)
+    sys.argv = ["rnn_lightning", *sys.argv[1:]]
+    entry.exit_now(entry.main())
+
+
+if __name__ == "__main__":
+    main()
