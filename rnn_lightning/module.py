@@ -30,7 +30,8 @@ class SequenceClassifier(L.LightningModule):
         num_classes: linked from the data.
         cell: `lstm`, `gru` or `rnn`.
         num_layers, bidirectional, dropout: the recurrent stack, as in `torch.nn.LSTM`.
-        init: `tf` reproduces the TensorFlow tutorial's initialisation; `torch` keeps PyTorch's defaults.
+        init: `tf` reproduces the TensorFlow tutorial's initialisation; `torch` keeps PyTorch's defaults;
+            `orthogonal` is PyTorch's with orthogonal recurrent matrices (the speedrun's).
         compile: compile the network with `torch.compile` (in place, so checkpoints keep their keys).
         label_smoothing: the training loss's label smoothing (0: the tutorial's plain cross-entropy);
             validation and test losses are always plain cross-entropy.
