@@ -2,9 +2,11 @@
 values that must agree with the test accuracy."""
 
 import csv
+import io
 
 import pytest
 import torch
+from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torchmetrics.functional.classification import multiclass_calibration_error
 
@@ -18,14 +20,15 @@ QUICK += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
 
 
 def read_events(run):
-    tags, scalars = set(), {}
+    images, scalars = {}, {}
     for events in run.glob("events.out.tfevents.*"):
         accumulator = EventAccumulator(str(events), size_guidance={"images": 0, "scalars": 0})
         accumulator.Reload()
-        tags |= set(accumulator.Tags()["images"])
+        for tag in accumulator.Tags()["images"]:
+            images[tag] = accumulator.Images(tag)[-1]
         for tag in accumulator.Tags()["scalars"]:
             scalars[tag] = accumulator.Scalars(tag)[-1].value
-    return tags, scalars
+    return images, scalars
 
 
 def read_csv(path):
@@ -51,8 +54,12 @@ def test_a_fit_leaves_every_picture_with_values_that_agree(fit):
     run = fit()
     for name in FIGURES:
         assert (run / f"{name}.png").stat().st_size > 10_000, name
-    tags, scalars = read_events(run)
-    assert {f"test/{name}" for name in FIGURES} <= tags
+    images, scalars = read_events(run)
+    for name in FIGURES:  # TensorBoard shows the very PNG of the run folder
+        png = (run / f"{name}.png").read_bytes()
+        with Image.open(io.BytesIO(png)) as picture:
+            assert (images[f"test/{name}"].width, images[f"test/{name}"].height) == picture.size
+        assert images[f"test/{name}"].encoded_image_string == png, name
     accuracy = scalars["test/acc"]
     per_class = read_csv(run / "per_class.csv")
     assert [row["class"] for row in per_class] == [str(digit) for digit in range(10)]
