@@ -27,7 +27,9 @@ def publish(figure: Figure, path: Path, tag: str, loggers: list[Logger], step: i
         return
     summary = png_summary(tag, data)
     for logger in boards:
-        logger.experiment.file_writer.add_summary(summary, step)
+        # `_get_file_writer`, as `add_image` itself does: it reopens the event file when Lightning has
+        # closed the writer at the end of a run (a report drawn after `trainer.test` returned).
+        logger.experiment._get_file_writer().add_summary(summary, step)
         logger.experiment.flush()
 
 
