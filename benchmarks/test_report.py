@@ -4,18 +4,46 @@ report's metrics, then the drawing of its pictures, in one process, alternating,
     python benchmarks/test_report.py --data-dir ../shared/data [--repeats 5]
 
 "Without" is the test step as it was before the report: the model's forward, loss and accuracy only.
+Last, how the pictures reach TensorBoard: their PNG bytes as written (`png_summary`) against decoding
+them and letting `add_image` encode them again, alternating, median of N.
 """
 
 import argparse
+import io
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch.nn.functional as F
 from common import PROJECT, fit_cli
+from PIL import Image
+from torch.utils.tensorboard import SummaryWriter
 
+from rnn_lightning.figure_output import png_summary
 from rnn_lightning.test_report import TestReport
+
+
+def tensorboard_ways(pictures: list[bytes], log_dir: str, repeats: int) -> dict[str, float]:
+    """Median seconds to hand `pictures` (PNG bytes) to TensorBoard each way, the two alternating."""
+    writer = SummaryWriter(log_dir)
+    times = {"decoded, then add_image": [], "PNG bytes as written": []}
+    for step in range(repeats):
+        start = time.perf_counter()
+        for index, png in enumerate(pictures):
+            with Image.open(io.BytesIO(png)) as image:
+                pixels = np.asarray(image.convert("RGB"))
+            writer.add_image(f"decoded/{index}", pixels, global_step=step, dataformats="HWC")
+        writer.flush()
+        times["decoded, then add_image"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for index, png in enumerate(pictures):
+            writer._get_file_writer().add_summary(png_summary(f"bytes/{index}", png), step)
+        writer.flush()
+        times["PNG bytes as written"].append(time.perf_counter() - start)
+    writer.close()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def plain_test_step(self, batch, batch_idx):
@@ -55,11 +83,16 @@ def main() -> None:
         start = time.perf_counter()
         TestReport().write(Path(logs) / "report", insights, trainer, model)
         drawing = time.perf_counter() - start
+        pictures = [path.read_bytes() for path in sorted((Path(logs) / "report").glob("*.png"))]
+        handing = tensorboard_ways(pictures, str(Path(logs) / "ways"), args.repeats)
     base = statistics.median(times["without"])
     print("| test pass over 10,000 images | seconds (median) | vs without |\n| --- | --- | --- |")
     for name, values in times.items():
         print(f"| {name} | {statistics.median(values):.3f} | {statistics.median(values) / base:.2f}x |")
     print(f"| drawing and writing the four pictures and two CSVs, once | {drawing:.2f} | |")
+    print(f"\n| the {len(pictures)} pictures to TensorBoard | seconds (median) |\n| --- | --- |")
+    for name, seconds in handing.items():
+        print(f"| {name} | {seconds:.3f} |")
 
 
 if __name__ == "__main__":
