@@ -50,12 +50,26 @@ def performance_figure(
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     train_label, val_label = "training minibatch", f"validation ({val_size:,} images)"
     left.plot(steps, accuracies, "ro", markersize=4, label=train_label)
-    errors = np.clip(1.0 - np.asarray(accuracies, dtype=float), 1e-4, None)
-    right.plot(steps, errors, "ro", markersize=4, label=train_label)
     if val_steps:
         left.plot(val_steps, val_accuracies, "b^-", markersize=5, label=val_label)
-        val_errors = np.clip(1.0 - np.asarray(val_accuracies, dtype=float), 1e-4, None)
-        right.plot(val_steps, val_errors, "b^-", markersize=5, label=val_label)
+    errors = 1.0 - np.asarray(accuracies, dtype=float)
+    val_errors = 1.0 - np.asarray(val_accuracies, dtype=float)
+    # A minibatch with no error has no place on a log axis: it is drawn on the axis' floor, half the
+    # smallest error seen, as a marker of its own (a floor far below would flatten the rest of the curve).
+    seen = np.concatenate([errors, val_errors])
+    floor = seen[seen > 0].min() / 2 if (seen > 0).any() else 1e-3
+    perfect = errors <= 0
+    right.plot(np.asarray(steps)[~perfect], errors[~perfect], "ro", markersize=4, label=train_label)
+    if val_steps:
+        right.plot(val_steps, np.clip(val_errors, floor, None), "b^-", markersize=5, label=val_label)
+    if perfect.any():
+        right.plot(
+            np.asarray(steps)[perfect],
+            np.full(perfect.sum(), floor),
+            "rv",
+            markersize=5,
+            label="training minibatch without an error",
+        )
     left.set_ylim(0.0, 1.02)
     left.set_ylabel("accuracy")
     left.grid(alpha=0.3)

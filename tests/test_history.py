@@ -3,10 +3,13 @@
 import csv
 
 import lightning as L
+import matplotlib.pyplot as plt
+import pytest
 import torch
 from PIL import Image
 
 from rnn_lightning import MNISTDataModule, SequenceClassifier, TrainingHistory
+from rnn_lightning.plot import performance_figure
 
 
 class SGDClassifier(SequenceClassifier):
@@ -51,3 +54,15 @@ def test_fast_dev_run_saves_nothing_and_does_not_fail(tmp_path, fake_data_dir):
     _trainer, history = fit(tmp_path, fake_data_dir, fast_dev_run=True)
     assert [record[0] for record in history.train_records] == [1]
     assert not list(tmp_path.rglob("history.csv")) and not list(tmp_path.rglob("performance.png"))
+
+
+def test_a_minibatch_without_an_error_sits_on_the_error_axis_floor():
+    figure = performance_figure([1, 200, 400], [0.5, 0.9, 1.0], [300], [0.95])
+    errors = figure.axes[1]
+    lines = {line.get_label(): line for line in errors.get_lines()}
+    perfect = lines["training minibatch without an error"]
+    assert list(perfect.get_xdata()) == [400]
+    assert perfect.get_ydata()[0] == pytest.approx(0.05 / 2)  # half the smallest error seen
+    assert list(lines["training minibatch"].get_xdata()) == [1, 200]
+    assert errors.get_ylim()[0] > 0.01  # no floor far below to flatten the curve
+    plt.close(figure)
