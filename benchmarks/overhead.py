@@ -9,6 +9,8 @@
    loop, interleaved as in throughput.py, for the default model (LSTM 128, batch 128) and for a tiny one
    (LSTM 2, batch 8) whose kernels take almost no time: the extra µs a step that Lightning adds to each.
    The same Python costs more next to big kernels, which sweep the caches it runs from.
+3. One AdamW step over the LSTM 128 model's parameters and gradients: PyTorch's default on CPU (a loop
+   over the tensors), `foreach=True` and `fused=True`, interleaved, median µs.
 """
 
 import argparse
@@ -44,6 +46,27 @@ def permute_us(batch_size: int, index_select: bool, repeats: int = 2000) -> floa
         pixels.index_select(1, permutation) if index_select else pixels[:, permutation]
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e6
+
+
+def adamw_step_us(repeats: int = 500) -> dict[str, float]:
+    """Median µs of one AdamW step over the default model's parameters, each implementation in turn."""
+    from rnn_lightning.network import RecurrentNetwork
+
+    network = RecurrentNetwork(hidden_size=128, init="torch")
+    for parameter in network.parameters():
+        parameter.grad = torch.randn_like(parameter)
+    kinds = {"for_loop": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+    optimizers = {
+        name: torch.optim.AdamW(network.parameters(), lr=1e-6, weight_decay=0.1, **options)
+        for name, options in kinds.items()
+    }
+    times = {name: [] for name in kinds}
+    for _ in range(repeats):
+        for name, optimizer in optimizers.items():
+            start = time.perf_counter()
+            optimizer.step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
 def lightning_extra_us(args, hidden_size: int, batch_size: int) -> float:
@@ -85,6 +108,7 @@ def main() -> None:
         "lightning_extra_us_lstm128_batch128": round(lightning_extra_us(args, 128, 128)),
         "lightning_extra_us_lstm2_batch8": round(lightning_extra_us(args, 2, 8)),
     }
+    result |= {f"adamw_{name}_us": round(value, 1) for name, value in adamw_step_us().items()}
     if args.json:
         print(json.dumps(result))
         return
@@ -100,6 +124,10 @@ def main() -> None:
         "Lightning's loop over a bare loop, µs a step: LSTM 128, batch 128:"
         f" +{result['lightning_extra_us_lstm128_batch128']}; LSTM 2, batch 8:"
         f" +{result['lightning_extra_us_lstm2_batch8']}"
+    )
+    print(
+        f"one AdamW step, LSTM 128: for-loop (CPU default) {result['adamw_for_loop_us']} µs,"
+        f" foreach {result['adamw_foreach_us']} µs, fused {result['adamw_fused_us']} µs"
     )
 
 

@@ -9,7 +9,10 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
+from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import Tensor
+from torch.optim import Optimizer
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
@@ -93,6 +96,24 @@ class SequenceClassifier(L.LightningModule):
             and len(states["cuda"]) == torch.cuda.device_count()
         ):
             torch.cuda.set_rng_state_all(states["cuda"])
+
+    @override
+    def configure_gradient_clipping(
+        self,
+        optimizer: Optimizer,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        # Lightning's mixed-precision plugin refuses to clip for a fused optimizer, which would unscale fp16
+        # gradients inside its step. bf16 has no gradient scaler: its gradients are already true, so they
+        # are clipped as in full precision, and the speedrun's fused AdamW (a third of the for-loop
+        # AdamW's time a step on this CPU) keeps its clipping.
+        plugin = self.trainer.precision_plugin
+        if gradient_clip_val and isinstance(plugin, MixedPrecision) and plugin.scaler is None:
+            algorithm = GradClipAlgorithmType(gradient_clip_algorithm or GradClipAlgorithmType.NORM)
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val, algorithm)
+            return
+        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     @override
     def configure_model(self) -> None:

@@ -1,5 +1,7 @@
 """The LightningModule's own bookkeeping shortcuts keep `nn.Module` behaviour intact."""
 
+import lightning as L
+import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -33,3 +35,19 @@ def test_checkpoint_state_key_is_lightnings_own():
     callback = FinalStepCheckpoint(monitor="val/acc", mode="max")
     assert callback.state_key == ModelCheckpoint.state_key.fget(callback)
     assert callback.state_key.startswith("FinalStepCheckpoint{'monitor': 'val/acc'")
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
+def test_a_fused_optimizer_is_clipped_in_bf16_as_in_full_precision(precision):
+    """Lightning's mixed-precision plugin would raise for a fused optimizer; bf16 has no scaler to mind."""
+    trainer = L.Trainer(accelerator="cpu", precision=precision, logger=False, enable_checkpointing=False)
+    module = SequenceClassifier(hidden_size=8, init="torch")
+    module.trainer = trainer
+    optimizer = torch.optim.AdamW(module.parameters(), fused=True)
+    for parameter in module.parameters():
+        parameter.grad = torch.full_like(parameter, 3.0)
+    module.configure_gradient_clipping(optimizer, gradient_clip_val=0.5, gradient_clip_algorithm="norm")
+    norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in module.parameters()]))
+    assert norm == pytest.approx(0.5, rel=1e-4)
+    module.configure_gradient_clipping(optimizer, gradient_clip_val=0.1, gradient_clip_algorithm="value")
+    assert all(p.grad.abs().max() <= 0.1 for p in module.parameters())
