@@ -106,8 +106,8 @@ class SequenceClassifier(L.LightningModule):
     ) -> None:
         # Lightning's mixed-precision plugin refuses to clip for a fused optimizer, which would unscale fp16
         # gradients inside its step. bf16 has no gradient scaler: its gradients are already true, so they
-        # are clipped as in full precision, and the speedrun's fused AdamW (a third of the for-loop
-        # AdamW's time a step on this CPU) keeps its clipping.
+        # are clipped as in full precision, and the speedrun's fused AdamW (about half the time of the
+        # for-loop AdamW's step on this CPU, benchmarks/overhead.py) keeps its clipping.
         plugin = self.trainer.precision_plugin
         if gradient_clip_val and isinstance(plugin, MixedPrecision) and plugin.scaler is None:
             algorithm = GradClipAlgorithmType(gradient_clip_algorithm or GradClipAlgorithmType.NORM)
