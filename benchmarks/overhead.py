@@ -11,13 +11,18 @@
    The same Python costs more next to big kernels, which sweep the caches it runs from.
 3. One AdamW step over the LSTM 128 model's parameters and gradients: PyTorch's default on CPU (a loop
    over the tensors), `foreach=True` and `fused=True`, interleaved, median µs.
+4. The CUDA check `torch.optim` makes at every step, timed inside short fits of `configs/speedrun.yaml`,
+   with Lightning's `PYTORCH_NVML_BASED_CUDA_CHECK=1` kept and with it dropped (`cuda_probe.py`),
+   alternating, mean µs a step.
 """
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 from common import PROJECT
@@ -69,6 +74,44 @@ def adamw_step_us(repeats: int = 500) -> dict[str, float]:
     return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
+def cuda_check_us(args, rounds: int = 2, steps: int = 300) -> dict[str, float]:
+    """Mean µs of `torch.optim`'s per-step CUDA check in fits with the NVML variable kept and dropped."""
+    import rnn_lightning.cli as cli
+    from rnn_lightning.__main__ import main as run_cli
+    from rnn_lightning.cuda_probe import NVML_CHECK, drop_nvml_check_without_gpus
+
+    data_dir = str(Path(args.data_dir).resolve())  # before the fits change the working folder
+    check = torch.optim.Optimizer._accelerator_graph_capture_health_check
+    spent = {"kept": [], "dropped": []}
+
+    def timed(optimizer):
+        start = time.perf_counter()
+        check(optimizer)
+        spent[current].append(time.perf_counter() - start)
+
+    torch.optim.Optimizer._accelerator_graph_capture_health_check = timed
+    try:
+        for _ in range(rounds):
+            for current in spent:
+                os.environ[NVML_CHECK] = "1"
+                cli.drop_nvml_check_without_gpus = (
+                    drop_nvml_check_without_gpus if current == "dropped" else lambda: False
+                )
+                with tempfile.TemporaryDirectory() as root:
+                    os.chdir(root)  # the run's folder goes there
+                    command = ["fit", "--config", str(PROJECT / "configs" / "speedrun.yaml")]
+                    command += ["--data.data_dir", data_dir]
+                    command += ["--trainer.max_steps", str(steps), "--trainer.enable_progress_bar", "false"]
+                    command += ["--test_after_fit", "false"]
+                    if run_cli(command) != 0:
+                        raise SystemExit(f"fit failed: {command}")
+                    os.chdir(PROJECT)
+    finally:
+        torch.optim.Optimizer._accelerator_graph_capture_health_check = check
+        cli.drop_nvml_check_without_gpus = drop_nvml_check_without_gpus
+    return {name: statistics.mean(values) * 1e6 for name, values in spent.items()}
+
+
 def lightning_extra_us(args, hidden_size: int, batch_size: int) -> float:
     """Median over repeats of the µs a step that Lightning's loop adds to a bare loop of that model."""
     run = argparse.Namespace(
@@ -109,6 +152,7 @@ def main() -> None:
         "lightning_extra_us_lstm2_batch8": round(lightning_extra_us(args, 2, 8)),
     }
     result |= {f"adamw_{name}_us": round(value, 1) for name, value in adamw_step_us().items()}
+    result |= {f"cuda_check_{name}_us": round(value, 1) for name, value in cuda_check_us(args).items()}
     if args.json:
         print(json.dumps(result))
         return
@@ -128,6 +172,10 @@ def main() -> None:
     print(
         f"one AdamW step, LSTM 128: for-loop (CPU default) {result['adamw_for_loop_us']} µs,"
         f" foreach {result['adamw_foreach_us']} µs, fused {result['adamw_fused_us']} µs"
+    )
+    print(
+        "torch.optim's CUDA check a step, in a speedrun fit: with Lightning's NVML variable"
+        f" {result['cuda_check_kept_us']} µs, without {result['cuda_check_dropped_us']} µs"
     )
 
 

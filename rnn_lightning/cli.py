@@ -11,6 +11,7 @@ from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning.checkpoint_file import load_checkpoint, newest_last_checkpoint
+from rnn_lightning.cuda_probe import drop_nvml_check_without_gpus
 from rnn_lightning.data import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.heap import resume_collection
@@ -119,6 +120,7 @@ class RNNLightningCLI(LightningCLI):
             "predict": [PredictionReport],
         }
         self.trainer.callbacks.extend(callback() for callback in extra.get(subcommand, []))
+        drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (cuda_probe.py)
         resume_collection()  # start-up is over: what it built is frozen (heap.py)
         super()._run_subcommand(subcommand)
 
