@@ -16,11 +16,14 @@ class FinalStepCheckpoint(ModelCheckpoint):
 
     - `last.ckpt` is written again when training ends at a later step than the last validation
       (Lightning writes it at train end only if it never wrote one), so a run stopped by `max_steps`
-      in mid-epoch resumes, exactly, and tests from where it stopped;
+      in mid-epoch resumes, exactly, and tests from where it stopped; a validation on that final step
+      still competes for the best checkpoint;
     - on an exception in fit (Ctrl-C, SIGTERM, a crash) it writes `last.ckpt` of the step reached, and
       nothing else (no "best-" file of a score never measured);
     - weights that are NaN or infinite are never written: the save raises `TrainingDiverged` instead.
     """
+
+    _final_step_saved: int | None = None  # the step whose `last.ckpt` `on_train_batch_end` wrote
 
     @cached_property
     @override
@@ -39,6 +42,17 @@ class FinalStepCheckpoint(ModelCheckpoint):
         final = 0 < trainer.max_steps <= trainer.global_step
         if final and self.save_last and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            self._final_step_saved = trainer.global_step
+
+    @override
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._final_step_saved != trainer.global_step or trainer.sanity_checking:
+            super().on_validation_end(trainer, pl_module)
+            return
+        # A validation on the final step runs after `last.ckpt` was saved there, which stays as it is (a
+        # save after the validation would not resume exactly); Lightning would skip this validation as
+        # "already saved at this step": it is scored for the best checkpoint instead.
+        self._save_topk_checkpoint(trainer, self._monitor_candidates(trainer))
 
     @override
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

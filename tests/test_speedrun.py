@@ -29,14 +29,17 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
     assert step == 8 and all(torch.isfinite(value).all() for value in state.values())
 
 
-def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path):
+@pytest.mark.parametrize("stop", [13, 12])  # 12: a validation falls on the step it stopped at
+def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()
-    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30"), cwd=straight)
-    # stopped at step 13 of the same 30-step schedule, then resumed, as after Ctrl-C
-    first = ["--trainer.max_steps", "13", "--lr_scheduler.init_args.total_steps", "30"]
+    validate = ["--trainer.val_check_interval", "6", "--trainer.limit_val_batches", "1"]
+    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", *validate), cwd=straight)
+    # stopped at step `stop` of the same 30-step schedule, then resumed, as after Ctrl-C
+    first = ["--trainer.max_steps", str(stop), "--lr_scheduler.init_args.total_steps", "30", *validate]
     run_cli(*speedrun_args(fake_data_dir, *first), cwd=split)
-    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", "--ckpt_path", "last"), cwd=split)
+    resumed = ["--trainer.max_steps", "30", "--ckpt_path", "last", *validate]
+    run_cli(*speedrun_args(fake_data_dir, *resumed), cwd=split)
     step_a, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
     step_b, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
     assert step_a == step_b == 30
