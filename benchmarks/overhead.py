@@ -105,8 +105,8 @@ def cuda_check_us(args, rounds: int = 2, steps: int = 300) -> dict[str, float]:
                     command += ["--test_after_fit", "false"]
                     if run_cli(command) != 0:
                         raise SystemExit(f"fit failed: {command}")
-                    os.chdir(PROJECT)
     finally:
+        os.chdir(PROJECT)
         torch.optim.Optimizer._accelerator_graph_capture_health_check = check
         cli.drop_nvml_check_without_gpus = drop_nvml_check_without_gpus
     return {name: statistics.mean(values) * 1e6 for name, values in spent.items()}
