@@ -12,7 +12,8 @@ duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's re
 - `fastapi-parse`: a FastAPI endpoint that parses the same JSON and runs no model: the ceiling of the HTTP
   stack on this machine.
 
-It prints requests/s, p50 and p99 latency and failed requests for each, and the ratio to the ceiling
+Each is loaded for 3 s first, uncounted (a warm-up: every worker process up). It prints requests/s, p50
+and p99 latency and failed requests for each, and the ratio to the ceiling
 measured in the same run; then the cost of each piece of one request, measured in this process. Without
 `--ckpt` it serves a freshly initialised default model (speed does not depend on the weights).
 """
@@ -30,19 +31,20 @@ import timeit
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+LITSERVE_REVISION = "4c348ae"  # the last commit that served through LitServe
 sys.path.insert(0, str(PROJECT))
 
 from tests.serving import free_port, request  # noqa: E402
 
 FASTAPI_APP = textwrap.dedent(
     """
-    import sys, torch
+    import json, sys, torch
     from fastapi import FastAPI, Request
-    from rnn_lightning.reader import DigitReader
-    from rnn_lightning.serving.inputs import pixels_to_image
+    from rnn_lightning.serving.reader import DigitReader
+    from rnn_lightning.serving.app import json_to_image
     torch.set_num_threads(1)
     app = FastAPI()
-    reader = DigitReader.from_checkpoint(sys.argv[1]) if sys.argv[2] == "model" else None
+    reader = DigitReader(sys.argv[1]) if sys.argv[2] == "model" else None
 
     @app.get("/health")
     async def health():
@@ -53,12 +55,12 @@ FASTAPI_APP = textwrap.dedent(
         body = await request.json()
         if reader is None:
             return {"rows": len(body["pixels"])}
-        image = pixels_to_image(body["pixels"])
-        reading = reader.read(image[None])
-        probabilities = reading.probabilities[0].tolist()
+        image = json_to_image(json.dumps(body))
+        probabilities, steps = reader.read(image[None])
+        probabilities = probabilities[0].tolist()
         digit = max(range(10), key=probabilities.__getitem__)
         return {"digit": digit, "probability": probabilities[digit], "probabilities": probabilities,
-                "input": image.tolist(), "steps": reading.steps[0].tolist()}
+                "input": image.tolist(), "steps": steps[0].tolist()}
 
     if __name__ == "__main__":
         import uvicorn
@@ -143,43 +145,39 @@ def load(port: int, body_file: Path, duration: int, connections: int, threads: i
 
 def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
     """Microseconds for each piece of one request, in this process, one thread."""
-    import pickle
-
-    import orjson
     import torch
 
-    from rnn_lightning.reader import DigitReader
-    from rnn_lightning.serving.api import DigitReaderAPI
-    from rnn_lightning.serving.inputs import pixels_to_image
+    from rnn_lightning.serving.app import answer_batch, json_to_image
+    from rnn_lightning.serving.reader import DigitReader
 
     torch.set_num_threads(1)
-    api = DigitReaderAPI(str(checkpoint))
-    api.reader = DigitReader.from_checkpoint(checkpoint)
-    parsed = json.loads(body)
-    image = pixels_to_image(parsed["pixels"])
-
-    def answer(batch_size: int):
-        outputs = api.predict([image] * batch_size)
-        return [api.encode_response(output) for output in outputs]
+    reader = DigitReader(checkpoint)
+    image = json_to_image(body)
 
     def micro(function, number: int) -> float:
         return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
 
     return [
-        ("json.loads of the request body (LitServe's own handler, in the HTTP process)", micro(
-            lambda: json.loads(body), 2000)),
-        ("orjson.loads of the request body (ours, in the model worker)", micro(
-            lambda: orjson.loads(body), 2000)),
-        ("pickle + unpickle of the parsed request (LitServe's queue)", micro(
-            lambda: pickle.loads(pickle.dumps(parsed)), 2000)),
-        ("pickle + unpickle of the body's bytes (ours)", micro(
-            lambda: pickle.loads(pickle.dumps(body)), 2000)),
-        ("pixels to a 28x28 uint8 tensor, validated", micro(lambda: pixels_to_image(parsed["pixels"]), 2000)),
-        ("model + answer, batch of 1, per request", micro(lambda: answer(1), 200)),
-        ("model + answer, batch of 16, per request", micro(lambda: answer(16), 20) / 16),
-        ("encode_response alone (JSON of the answer)", micro(lambda: api.encode_response(
-            api.predict([image])[0]), 200) - micro(lambda: api.predict([image]), 200)),
+        ("the JSON body to a 28x28 uint8 tensor, validated", micro(lambda: json_to_image(body), 2000)),
+        ("model + answer's JSON, batch of 1, per request", micro(lambda: answer_batch(reader, [image]), 200)),
+        ("model + answer's JSON, batch of 16, per request", micro(
+            lambda: answer_batch(reader, [image] * 16), 20) / 16),
     ]  # fmt: skip
+
+
+def serving_lines(revision: str | None = None) -> int:
+    """Lines of the Python code that only serving uses: `rnn_lightning/serving/` (and, before the
+    rework, `rnn_lightning/reader.py`), in the working tree or at a git revision."""
+    if revision is None:
+        paths = sorted((PROJECT / "rnn_lightning" / "serving").glob("*.py"))
+        return sum(len(path.read_text().splitlines()) for path in paths)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True, check=True).stdout
+
+    listed = git("ls-tree", "-r", "--name-only", revision, "rnn_lightning/").split()
+    wanted = [p for p in listed if p.startswith("rnn_lightning/serving/") or p == "rnn_lightning/reader.py"]
+    return sum(len(git("show", f"{revision}:{path}").splitlines()) for path in wanted if path.endswith(".py"))
 
 
 def main() -> None:
@@ -224,9 +222,11 @@ def main() -> None:
             port = free_port()
             process = start(command(port), port, PROJECT)
             try:
+                # Warm-up, not counted: every worker process started and its first batches run.
+                load(port, body_file, 3, args.connections, args.wrk_threads)
                 results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads)
             finally:
-                process.send_signal(signal.SIGINT)  # Ctrl-C: LitServe stops its worker processes too
+                process.send_signal(signal.SIGINT)  # Ctrl-C: serve stops its worker processes too
                 try:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
@@ -247,6 +247,9 @@ def main() -> None:
         print("\n| piece of one request (this process, 1 thread) | µs |\n| --- | --- |")
         for label, micros in piece_costs(checkpoint, body_file.read_bytes()):
             print(f"| {label} | {micros:,.0f} |")
+        before, now = serving_lines(LITSERVE_REVISION), serving_lines()
+        print(f"\nLines of serving code: {before} on LitServe ({LITSERVE_REVISION}), {now} now "
+              f"({now / before:.2f}x)")  # fmt: skip
 
 
 if __name__ == "__main__":

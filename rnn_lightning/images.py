@@ -34,9 +34,26 @@ def find_images(pattern: str) -> list[Path]:
     return matches
 
 
+def grayscale(image: Image.Image) -> np.ndarray:
+    """The image as float32 grayscale, with its transparency resolved as a person sees it.
+
+    A drawing app or a web canvas exports strokes of one colour on a transparent background: the colour
+    channels then carry no ink (often all black, background included) and the alpha channel is the
+    digit, read as light ink on black. Otherwise the image is shown on white, as a browser shows it.
+    """
+    if not image.has_transparency_data:
+        return np.asarray(image.convert("L"), dtype=np.float32)
+    shade, alpha = np.moveaxis(np.asarray(image.convert("RGBA").convert("LA"), dtype=np.float32), -1, 0)
+    seen = shade[alpha > 25]
+    if seen.size == 0 or np.ptp(np.percentile(seen, [2, 98])) < 16:  # one flat colour: the alpha is the ink
+        return alpha
+    opacity = alpha / 255.0
+    return shade * opacity + 255.0 * (1.0 - opacity)
+
+
 def to_mnist_form(image: Image.Image) -> Tensor:
     """A uint8 tensor (28, 28): grayscale, light digit on black, fitted into 20x20, centred by mass."""
-    pixels = np.asarray(image.convert("L"), dtype=np.float32)
+    pixels = grayscale(image)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     background = float(np.median(border))
     if background > 127:  # dark ink on light paper: turn it into MNIST's light ink on black

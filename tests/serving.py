@@ -67,7 +67,7 @@ def running_server(checkpoint: Path, cwd: Path, *options: str, stop: int = signa
                     f"serve exited with {process.returncode}: {process.stderr.read()[-2000:]}"
                 )
             with contextlib.suppress(OSError):
-                key = (env or {}).get("LIT_SERVER_API_KEY")
+                key = (env or {}).get("RNN_LIGHTNING_API_KEY")
                 if (
                     request(f"{base}/health", timeout=2, headers={"X-API-Key": key} if key else None)[0]
                     == 200

@@ -11,6 +11,7 @@ from torchvision.datasets import MNIST
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.images import find_images, image_from_bytes, to_mnist_form
 from tests.conftest import CONFIGS, run_cli
+from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, transparent
 
 FORMS = ("light_on_dark_png", "dark_on_light_png", "rgb_png", "dark_on_light_jpeg")
 
@@ -61,10 +62,27 @@ def test_pictures_return_to_mnist_form(test_digits, tmp_path, form):
 
 @pytest.mark.parametrize("side", [10_000, 30_000])  # PIL warns at 100 megapixels, raises at 900
 def test_an_absurdly_large_image_is_refused_before_decoding(side):
-    from tests.test_serve import bomb_png
-
     with pytest.raises(UserInputError, match="pixels allowed"):
         image_from_bytes(bomb_png(side, side))
+
+
+@pytest.mark.parametrize("kind", TRANSPARENT_KINDS)
+def test_black_ink_on_a_transparent_background_is_read_as_the_digit(test_digits, kind):
+    for digit in test_digits[0][:4].numpy():
+        seen = to_mnist_form(Image.fromarray(opaque_twin(digit, kind)))
+        assert torch.equal(to_mnist_form(transparent(digit, kind)), seen)
+        assert seen.sum() > 0
+
+
+def test_a_transparent_image_with_shades_is_shown_on_white():
+    photo = np.full((40, 40, 4), 255, dtype=np.uint8)
+    photo[10:30, 18:22, :3] = 0  # a black bar on an opaque white card...
+    photo[:, :5, 3] = 0  # ...whose left edge is transparent
+    expected = np.full((40, 40), 255, dtype=np.uint8)
+    expected[10:30, 18:22] = 0
+    assert torch.equal(
+        to_mnist_form(Image.fromarray(photo, "RGBA")), to_mnist_form(Image.fromarray(expected))
+    )
 
 
 def test_blank_image_stays_blank():
@@ -115,6 +133,22 @@ def test_predict_prints_lines_in_order_writes_csv_and_names_bad_files(
         rows = list(csv.DictReader(file))
     assert [row["path"] for row in rows] == [line[0] for line in lines]
     assert [row["digit"] for row in rows] == [line[1] for line in lines]
+
+
+def test_predict_reads_transparent_pngs_as_their_opaque_twins(
+    test_digits, trained_checkpoint, real_data_dir, tmp_path
+):
+    digit = test_digits[0][0].numpy()
+    for kind in TRANSPARENT_KINDS:
+        transparent(digit, kind).save(tmp_path / f"{kind}.png")
+        Image.fromarray(opaque_twin(digit, kind)).save(tmp_path / f"{kind}_opaque.png")
+    pictures = ["--data.predict_path", str(tmp_path / "*.png"), "--trainer.enable_progress_bar", "false"]
+    result = run_cli(*predict_args(real_data_dir, trained_checkpoint), *pictures, cwd=tmp_path)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(str(tmp_path))]
+    answers = dict(line.split(maxsplit=1) for line in lines)
+    for kind in TRANSPARENT_KINDS:
+        assert answers[str(tmp_path / f"{kind}.png")] == answers[str(tmp_path / f"{kind}_opaque.png")]
+    assert answers[str(tmp_path / "rgba.png")].split()[0] == str(int(test_digits[1][0]))
 
 
 def test_predict_without_path_predicts_the_test_set(trained_checkpoint, real_data_dir, tmp_path):

@@ -1,15 +1,13 @@
-"""`serve` over real HTTP: every input form, the row-by-row reading, the same answer as `predict`, and
-bad input answered 4xx while the server keeps serving."""
+"""`serve` over real HTTP: every input form, the row-by-row reading, the same answer as `predict`, bad
+input answered 4xx while the server keeps serving, and every process stopped by Ctrl-C or SIGTERM."""
 
-import io
 import json
 import os
 import signal
-import struct
+import socket
 import subprocess
 import sys
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,36 +19,21 @@ from torchvision.datasets import MNIST
 
 from rnn_lightning.images import to_mnist_form
 from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
 
-
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
+JSON = "application/json"
 
 
 def multipart(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
     boundary = "rnnlightningboundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+    body = (head + "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
-    """A small PNG whose header claims a huge image: decoding it would take gigabytes."""
-    data = bytearray(png_bytes(np.zeros((8, 8), dtype=np.uint8)))
-    ihdr = data.index(b"IHDR")
-    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
-    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17]))
-    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
-    return bytes(data)
+def pixels_body(pixels) -> bytes:
+    return json.dumps({"pixels": pixels.tolist() if hasattr(pixels, "tolist") else pixels}).encode()
 
 
 def check_reading(answer: dict) -> None:
@@ -71,83 +54,100 @@ def test_images(real_data_dir):
     return test.data[:3].numpy(), test.targets[:3].tolist()
 
 
-def test_every_input_form_the_same_answer_as_predict_and_bad_input_never_kills_it(
-    trained_checkpoint, real_data_dir, test_images, tmp_path
-):
-    images, labels = test_images
-    # a user's picture: dark ink on light paper, enlarged and off-centre
+@pytest.fixture(scope="module")
+def server(trained_checkpoint, tmp_path_factory):
+    """One server of the trained checkpoint for the module's tests, with a 0.2 MB upload limit."""
+    with running_server(trained_checkpoint, tmp_path_factory.mktemp("serve"), "--max_upload_mb", "0.2") as (
+        base,
+        process,
+    ):
+        yield base
+    assert process.returncode == 0 and "Traceback" not in process.stderr.read()
+
+
+@pytest.fixture(scope="module")
+def user_picture(test_images, trained_checkpoint, real_data_dir, tmp_path_factory):
+    """A user's picture (dark ink on light paper, enlarged, off-centre) and what `predict` says of it."""
+    folder = tmp_path_factory.mktemp("picture")
     page = np.full((120, 110), 255, dtype=np.uint8)
-    page[10:94, 20:104] = 255 - np.asarray(Image.fromarray(images[1]).resize((84, 84)))
-    picture = tmp_path / "digit.png"
+    page[10:94, 20:104] = 255 - np.asarray(Image.fromarray(test_images[0][1]).resize((84, 84)))
+    picture = folder / "digit.png"
     Image.fromarray(page).save(picture)
     predicted = run_cli(
         "predict", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(real_data_dir),
         "--ckpt_path", str(trained_checkpoint), "--data.predict_path", str(picture),
-        "--trainer.enable_progress_bar", "false", cwd=tmp_path,
+        "--trainer.enable_progress_bar", "false", cwd=folder,
     )  # fmt: skip
-    _, digit, probability = next(
-        line for line in predicted.stdout.splitlines() if line.startswith(str(picture))
-    ).split()
+    line = next(line for line in predicted.stdout.splitlines() if line.startswith(str(picture)))
+    return picture, line.split()[1:]
 
-    with running_server(trained_checkpoint, tmp_path, "--max_upload_mb", "0.2") as (base, process):
-        status, page_html = request(f"{base}/")
-        assert (
-            status == 200 and "<canvas" in page_html and "http" not in page_html.split("<script>")[0].lower()
-        )
 
-        status, answer = request(f"{base}/predict", json.dumps({"pixels": images[0].tolist()}).encode(),
-                                 "application/json")  # fmt: skip
-        assert status == 200, answer
-        check_reading(answer)
-        assert answer["input"] == images[0].tolist() and answer["digit"] == labels[0]
+def test_the_page_is_served_whole_and_health_answers(server):
+    status, page = request(f"{server}/")
+    assert status == 200 and "<canvas" in page and "http" not in page.split("<script>")[0].lower()
+    assert request(f"{server}/health") == (200, "ok")
 
-        data = picture.read_bytes()
-        with Image.open(picture) as opened:
-            expected_input = to_mnist_form(opened).tolist()
-        for body, kind in (multipart("file", "digit.png", data), (data, "image/png"),
-                           (data, "application/octet-stream")):  # fmt: skip
-            status, answer = request(f"{base}/predict", body, kind)
-            assert status == 200, answer
-            check_reading(answer)
-            assert answer["input"] == expected_input  # the same preprocessing as predict
-            assert (answer["digit"], f"{answer['probability']:.4f}") == (int(digit), probability)
 
-        bad = {
-            "not an image": (b"this is not an image", "image/png", 400),
-            "empty body": (b"", "application/json", 400),
-            "broken JSON": (b'{"pixels": [1, 2', "application/json", 400),
-            "JSON list": (b"[1, 2, 3]", "application/json", 400),
-            "wrong shape": (json.dumps({"pixels": [[0] * 28] * 27}).encode(), "application/json", 400),
-            "ragged rows": (
-                json.dumps({"pixels": [[0] * 28] * 27 + [[0] * 5]}).encode(),
-                "application/json",
-                400,
-            ),
-            "out of range": (json.dumps({"pixels": [[300] * 28] * 28}).encode(), "application/json", 400),
-            "strings": (json.dumps({"pixels": [["a"] * 28] * 28}).encode(), "application/json", 400),
-            "no file field": (
-                multipart("other", "x.png", data)[0],
-                multipart("other", "x.png", data)[1],
-                400,
-            ),
-            "bad base64": (json.dumps({"image": "%%%"}).encode(), "application/json", 400),
-            "too large": (b"\x89PNG" + bytes(300_000), "image/png", 413),
-            "decompression bomb": (bomb_png(), "image/png", 400),
-            "100-megapixel header": (bomb_png(10_000, 10_000), "image/png", 400),  # PIL only warns there
-        }
-        for name, (body, kind, expected) in bad.items():
-            status, answer = request(f"{base}/predict", body, kind)
-            assert status == expected, (name, status, answer)
-            assert isinstance(answer, dict) and set(answer) == {"error"}, (name, answer)
-            assert "\n" not in answer["error"] and "Traceback" not in answer["error"], name
-            status, _ = request(f"{base}/predict", json.dumps({"pixels": images[2].tolist()}).encode(),
-                                "application/json")  # fmt: skip
-            assert status == 200, f"the server stopped answering after {name}"
-    assert process.returncode == 0
-    time.sleep(1)
-    assert not [pid for pid in process.children if alive(pid)], "processes left running after Ctrl-C"
-    stderr = process.stderr.read()
-    assert "Traceback" not in stderr, stderr[-2000:]
+def test_pixels_as_json_give_the_digit_and_its_reading(server, test_images):
+    images, labels = test_images
+    status, answer = request(f"{server}/predict", pixels_body(images[0]), JSON)
+    assert status == 200, answer
+    check_reading(answer)
+    assert answer["input"] == images[0].tolist() and answer["digit"] == labels[0]
+
+
+@pytest.mark.parametrize("form", ["multipart", "image/png", "application/octet-stream"])
+def test_an_image_file_gets_the_same_answer_as_predict(server, user_picture, form):
+    picture, (digit, probability) = user_picture
+    data = picture.read_bytes()
+    body, kind = multipart("file", "digit.png", data) if form == "multipart" else (data, form)
+    status, answer = request(f"{server}/predict", body, kind)
+    assert status == 200, answer
+    check_reading(answer)
+    with Image.open(picture) as opened:
+        assert answer["input"] == to_mnist_form(opened).tolist()  # the same preprocessing as predict
+    assert (answer["digit"], f"{answer['probability']:.4f}") == (int(digit), probability)
+
+
+@pytest.mark.parametrize("kind", TRANSPARENT_KINDS)
+def test_black_ink_on_transparency_reads_as_its_opaque_twin(server, test_images, kind):
+    digit = test_images[0][2]
+    status, answer = request(f"{server}/predict", png_bytes(transparent(digit, kind)), "image/png")
+    assert status == 200, answer
+    twin = request(f"{server}/predict", png_bytes(opaque_twin(digit, kind)), "image/png")[1]
+    assert answer["input"] == twin["input"] and answer["digit"] == twin["digit"]
+    assert np.asarray(answer["input"]).sum() > 0
+
+
+BAD_INPUTS = {
+    "not an image": (b"this is not an image", "image/png", 400),
+    "empty body": (b"", JSON, 400),
+    "broken JSON": (b'{"pixels": [1, 2', JSON, 400),
+    "JSON list": (b"[1, 2, 3]", JSON, 400),
+    "wrong shape": (pixels_body([[0] * 28] * 27), JSON, 400),
+    "ragged rows": (pixels_body([[0] * 28] * 27 + [[0] * 5]), JSON, 400),
+    "out of range": (pixels_body([[300] * 28] * 28), JSON, 400),
+    "strings": (pixels_body([["a"] * 28] * 28), JSON, 400),
+    "no file field": (*multipart("other", "x.png", png_bytes(np.zeros((8, 8), np.uint8))), 400),
+    "broken multipart": (b"--x\r\nnonsense", "multipart/form-data; boundary=x", 400),
+    "too large": (b"\x89PNG" + bytes(300_000), "image/png", 413),
+    "decompression bomb": (bomb_png(), "image/png", 400),
+    "100-megapixel header": (bomb_png(10_000, 10_000), "image/png", 400),  # PIL only warns there
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_one_line_4xx_and_the_server_keeps_serving(server, test_images, name):
+    body, kind, expected = BAD_INPUTS[name]
+    status, answer = request(f"{server}/predict", body, kind)
+    assert status == expected, (status, answer)
+    assert isinstance(answer, dict) and set(answer) == {"error"}, answer
+    assert "\n" not in answer["error"] and "Traceback" not in answer["error"]
+    assert request(f"{server}/predict", pixels_body(test_images[0][2]), JSON)[0] == 200
+
+
+def test_an_unknown_address_is_a_json_404(server):
+    assert request(f"{server}/nothing") == (404, {"error": "Not Found"})
 
 
 def fit_a_few_steps(folder: Path, *overrides: str) -> None:
@@ -160,23 +160,28 @@ def fit_a_few_steps(folder: Path, *overrides: str) -> None:
     )  # fmt: skip
 
 
+def assert_stopped_cleanly(process) -> None:
+    assert process.returncode == 0
+    deadline = time.monotonic() + 10
+    while [pid for pid in process.children if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in process.children if alive(pid)], "processes left running"
+    assert "Traceback" not in process.stderr.read()
+
+
 @pytest.mark.parametrize(("overrides", "has_reading"), [
     (["--data.sequence", "pixels", "--model.hidden_size", "16"], True),
     (["--data.sequence", "permuted", "--model.hidden_size", "16"], True),
     (["--model.bidirectional", "true", "--model.cell", "gru"], False),
 ])  # fmt: skip
-def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
+def test_a_checkpoint_of_any_config_is_served_and_sigterm_stops_it(overrides, has_reading, tmp_path):
     fit_a_few_steps(tmp_path, *overrides)
-    # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does; SIGTERM stops it as Ctrl-C
+    # `last` finds the newest run's checkpoint, as `fit --ckpt_path last` does
     with running_server("last", tmp_path, stop=signal.SIGTERM) as (base, process):
         pixels = torch.randint(0, 256, (28, 28)).tolist()
-        body = json.dumps({"pixels": pixels}).encode()
-        status, answer = request(f"{base}/predict", body, "application/json")
+        status, answer = request(f"{base}/predict", pixels_body(pixels), JSON)
     assert status == 200, answer
-    assert process.returncode == 0 and process.children  # LitServe's HTTP servers and model worker
-    time.sleep(1)
-    assert not [pid for pid in process.children if alive(pid)], "processes left running after SIGTERM"
-    assert "Traceback" not in process.stderr.read()
+    assert_stopped_cleanly(process)
     assert answer["input"] == pixels  # the image as drawn, whatever order the model reads it in
     if has_reading:
         check_reading(answer)
@@ -184,35 +189,42 @@ def test_a_checkpoint_of_any_config_is_served(overrides, has_reading, tmp_path):
         assert answer["steps"] is None and "bidirectional" in answer["steps_note"]
 
 
-def test_concurrent_requests_through_several_http_processes_and_workers_get_their_own_answers(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_concurrent_requests_get_their_own_answers_and_ctrl_c_stops_every_worker(workers, tmp_path):
     fit_a_few_steps(tmp_path)
     images = [torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(i)).tolist()
               for i in range(96)]  # fmt: skip
-
-    def ask(pixels):
-        return request(f"{base}/predict", json.dumps({"pixels": pixels}).encode(), "application/json")
-
     with (
-        running_server("last", tmp_path, "--api_servers", "2", "--workers", "2") as (base, process),
+        running_server("last", tmp_path, "--workers", workers, "--max_batch_size", "8") as (base, process),
         ThreadPoolExecutor(max_workers=16) as pool,
     ):
-        answers = list(pool.map(ask, images))
+        answers = list(pool.map(lambda pixels: request(f"{base}/predict", pixels_body(pixels), JSON), images))
     assert [status for status, _ in answers] == [200] * len(images)
     assert [answer["input"] for _, answer in answers] == images  # each answer went to its own request
-    assert process.returncode == 0
+    assert_stopped_cleanly(process)
 
 
-def test_with_litserves_api_key_only_keyed_requests_are_answered(tmp_path):
+def test_with_an_api_key_only_keyed_requests_are_answered(tmp_path):
     fit_a_few_steps(tmp_path)
-    body = json.dumps({"pixels": [[0] * 28] * 28}).encode()
-    with running_server("last", tmp_path, env={**os.environ, "LIT_SERVER_API_KEY": "s3cret"}) as (base, _):
-        status, answer = request(f"{base}/predict", body, "application/json")
+    body = pixels_body([[0] * 28] * 28)
+    with running_server("last", tmp_path, env={**os.environ, "RNN_LIGHTNING_API_KEY": "s3cret"}) as (base, _):
+        status, answer = request(f"{base}/predict", body, JSON)
         assert status == 401 and set(answer) == {"error"}
-        wrong = request(f"{base}/predict", body, "application/json", headers={"X-API-Key": "guess"})
-        assert wrong[0] == 401
-        keyed = request(f"{base}/predict", body, "application/json", headers={"X-API-Key": "s3cret"})
+        assert request(f"{base}/predict", body, JSON, headers={"X-API-Key": "guess"})[0] == 401
+        assert request(f"{base}/health")[0] == 401
+        keyed = request(f"{base}/predict", body, JSON, headers={"X-API-Key": "s3cret"})
         assert keyed[0] == 200 and "digit" in keyed[1]
         assert request(f"{base}/")[0] == 200  # the page itself is public; it sends the key from ?key=
+
+
+def serve_fails(tmp_path, *options: str, env=None) -> str:
+    """Runs `serve` expecting one line on stderr and exit status 2; returns that line."""
+    command = [sys.executable, "-m", "rnn_lightning", "serve", *options]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnn-lightning: error:"), lines
+    return lines[0]
 
 
 @pytest.mark.parametrize("kind", ["missing", "not a checkpoint", "foreign"])
@@ -222,8 +234,15 @@ def test_a_bad_checkpoint_is_one_line_and_exit_status_2(kind, tmp_path):
         path.write_text("hello")
     elif kind == "foreign":
         torch.save({"state_dict": {"layer.weight": torch.zeros(2)}, "hyper_parameters": {"lr": 1}}, path)
-    command = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(path), "--port", "1"]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rnn-lightning: error:") and str(path) in lines[0]
+    assert str(path) in serve_fails(tmp_path, "--ckpt_path", str(path))
+
+
+def test_a_busy_port_and_the_old_key_variable_are_one_line_and_exit_status_2(tmp_path):
+    fit_a_few_steps(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert f"127.0.0.1:{port}" in serve_fails(tmp_path, "--ckpt_path", "last", "--port", port)
+    old = {**os.environ, "LIT_SERVER_API_KEY": "s3cret"}  # LitServe's, no longer read: refused, not ignored
+    assert "RNN_LIGHTNING_API_KEY" in serve_fails(tmp_path, "--ckpt_path", "last", env=old)

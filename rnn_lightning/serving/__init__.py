@@ -1,4 +1,1 @@
-"""`serve`: a trained checkpoint behind HTTP on LitServe, with a page to draw digits on.
-
-Only `command` is imported by the CLI; LitServe and FastAPI are imported when a server starts.
-"""
+"""`serve`: a checkpoint behind HTTP (FastAPI on uvicorn) with a page to draw digits on."""

@@ -1,89 +1,149 @@
-"""The LitServe server of a checkpoint: `/predict` (LitServe), the page at `/`, and every error as
-`{"error": "one line"}` JSON, never a traceback."""
+"""The HTTP app of `serve` on FastAPI: the page at `/`, `/health` and `POST /predict`. Every server
+process builds its own, with its own model and batcher. Errors are `{"error": "one line"}`: 400 for input
+that is not a digit image, 413 over the upload limit, 401 without the key `RNN_LIGHTNING_API_KEY` sets."""
 
+import gc
+import hmac
+import json
+import os
+from contextlib import asynccontextmanager
+from functools import partial
 from importlib.resources import files
 
-import litserve as ls
-from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from litserve.callbacks.base import EventTypes
-from litserve.server import RegularRequestHandler
+import numpy as np
+import orjson
+import torch
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from typing_extensions import override
+from torch import Tensor
 
-from rnn_lightning.serving.api import DigitReaderAPI
-from rnn_lightning.serving.pipes import AnswerPipes, RequestPipes
-from rnn_lightning.serving.uploads import UploadsAsJson
+from rnn_lightning.errors import UserInputError
+from rnn_lightning.images import image_from_bytes
+from rnn_lightning.serving.batcher import DynamicBatcher
+from rnn_lightning.serving.reader import DigitReader
 
-
-def page() -> str:
-    """The drawing page, shipped in the package: HTML, CSS and JavaScript in one file, nothing fetched."""
-    return files("rnn_lightning").joinpath("static/index.html").read_text(encoding="utf-8")
-
-
-async def error_as_json(request, error: HTTPException) -> JSONResponse:
-    """Every HTTP error as `{"error": "one line"}`, as the rest of `/predict`'s errors."""
-    headers = getattr(error, "headers", None)
-    return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=headers)
+API_KEY_VARIABLE = "RNN_LIGHTNING_API_KEY"
+SETTINGS_VARIABLE = "RNN_LIGHTNING_SERVE_SETTINGS"  # `serve`'s options, as every server process reads them
+NO_READING = "a bidirectional model has no answer after each row: it reads all rows from both ends first"
 
 
-class RawBodyHandler(RegularRequestHandler):
-    """LitServe's handler of `POST /predict`, passing the body's bytes on unparsed: the model worker parses
-    them (orjson: 6 µs against `json.loads`'s 27), and bytes cross the pipe in one copy where a
-    parsed 28x28 list is pickled number by number. Every body is JSON by now (`UploadsAsJson`)."""
-
-    @override
-    async def _prepare_request(self, request: Request, request_type) -> bytes:
-        return await request.body()
+def app_from_environment() -> FastAPI:
+    """The app factory that uvicorn calls in every server process."""
+    return create_app(**json.loads(os.environ[SETTINGS_VARIABLE]))
 
 
-class PipedLitServer(ls.LitServer):
-    """LitServer whose requests and answers go over plain pipes (`pipes.py`) instead of its queues, and
-    whose `/predict` hands the worker the request's bytes (`RawBodyHandler`). It registers the one plain
-    endpoint this project's API has: no LitServe spec (OpenAI and the like), no streaming."""
-
-    @override
-    def _init_manager(self, num_api_servers: int):
-        manager = super()._init_manager(num_api_servers)  # the manager still holds LitServe's status
-        for path in self.litapi_request_queues:
-            self.litapi_request_queues[path] = RequestPipes(num_api_servers)
-        self._transport = AnswerPipes(num_api_servers)
-        return manager
-
-    @override
-    def _register_api_endpoints(self, lit_api: ls.LitAPI, request_type, response_type) -> None:
-        self._callback_runner.trigger_event(EventTypes.ON_SERVER_START.value, litserver=self)
-        handler = RawBodyHandler(lit_api, self)
-
-        async def predict(request: Request):
-            # The API key checked here, not as LitServe's FastAPI dependency: solving one costs FastAPI a
-            # throwaway Response and its bookkeeping per request, 16% of an HTTP process in a profile.
-            await lit_api.authorize(request.headers.get("x-api-key"))
-            return await handler.handle_request(request, Request)
-
-        self.app.add_api_route(lit_api.api_path, predict, methods=["POST"])
+def answer_batch(reader: DigitReader, images: list[Tensor]) -> list[bytes]:
+    """One pass of the network over a batch; each answer as JSON bytes, by orjson straight from numpy."""
+    probabilities, steps = (None if t is None else t.cpu().numpy() for t in reader.read(torch.stack(images)))
+    answers = []
+    for row, image in enumerate(images):
+        digit = int(probabilities[row].argmax())
+        answer = {"digit": digit, "probability": probabilities[row, digit], "input": image.numpy()}
+        answer |= {"probabilities": probabilities[row], "steps": None if steps is None else steps[row]}
+        answer |= {"steps_note": NO_READING} if steps is None else {}
+        answers.append(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY))
+    return answers
 
 
-def build_server(
-    checkpoint_path: str,
-    accelerator: str = "auto",
-    workers: int = 1,
-    max_batch_size: int = 16,
-    batch_timeout: float = 0.002,
-    threads: int = 1,
-    max_upload_bytes: int = 4 * 1024 * 1024,
-) -> ls.LitServer:
-    """A LitServer ready to `run`; the checkpoint is loaded in each worker's `setup`."""
-    api = DigitReaderAPI(checkpoint_path, threads, max_batch_size, batch_timeout)
-    server = PipedLitServer(
-        api,
-        accelerator=accelerator,
-        workers_per_device=workers,
-        middlewares=[(UploadsAsJson, {"max_bytes": max_upload_bytes})],
+async def request_image(request: Request, limit: int) -> Tensor:
+    """JSON pixels, a multipart upload (field `file`) or a raw image file, in MNIST's form."""
+    too_large = HTTPException(413, f"the upload is over the {limit:,}-byte limit")
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise too_large
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        return json_to_image(body)
+    if kind == "multipart/form-data":
+
+        async def again() -> dict:  # the body once more, for the form parser
+            return {"type": "http.request", "body": body}
+
+        try:
+            async with Request(request.scope, again).form() as form:
+                upload = form.get("file")
+                body = await upload.read() if hasattr(upload, "read") else b""
+        except Exception as error:  # the multipart parser says what is wrong with the form
+            raise UserInputError(f"the multipart upload cannot be read: {error}".splitlines()[0]) from None
+        if not body:
+            raise UserInputError("the multipart upload has no file (or an empty one) in a field named 'file'")
+    return await run_in_threadpool(image_from_bytes, body)  # decoding takes time: off the event loop
+
+
+def json_to_image(body: bytes) -> Tensor:
+    """`{"pixels": 28 rows of 28 numbers 0-255}` (light ink on black, as MNIST): the page's request."""
+    shape = UserInputError(
+        'JSON must be {"pixels": 28 rows of 28 numbers from 0 to 255}, or send an image file'
     )
-    html = page()
-    # LitServe answers `/` with "litserve running"; the page takes its place (`/health` stays).
-    server.app.router.routes = [r for r in server.app.router.routes if getattr(r, "path", None) != "/"]
-    server.app.add_api_route("/", lambda: HTMLResponse(html), methods=["GET"], include_in_schema=False)
-    server.app.add_exception_handler(HTTPException, error_as_json)
-    return server
+    try:
+        pixels = np.array(orjson.loads(body)["pixels"], dtype=np.float32)  # numpy parses the lists in C
+    except orjson.JSONDecodeError as error:
+        raise UserInputError(f"the body is not valid JSON ({error})".splitlines()[0]) from None
+    except (TypeError, ValueError, KeyError, IndexError):  # not an object, no "pixels", ragged, strings
+        raise shape from None
+    if pixels.shape != (28, 28) or not np.isfinite(pixels).all() or pixels.min() < 0 or pixels.max() > 255:
+        raise shape
+    return torch.from_numpy(pixels.round().astype(np.uint8))
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status)
+
+
+def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, batch_timeout: float = 0.002,
+               threads: int = 1, max_upload_bytes: int = 4 << 20) -> FastAPI:  # fmt: skip
+    """The app; the model is loaded and the batcher started when its server process starts."""
+    key = os.environ.get(API_KEY_VARIABLE, "").encode()
+    page = files("rnn_lightning").joinpath("static/index.html").read_text(encoding="utf-8")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if threads > 0:
+            torch.set_num_threads(threads)
+        answer = partial(answer_batch, DigitReader(checkpoint, device))
+        async with DynamicBatcher(answer, max_batch_size, batch_timeout) as app.state.batcher:
+            # What start-up built lives as long as the server: frozen, the collector's full collections
+            # never walk it again (they stalled requests under load: docs/serving.md).
+            gc.collect()
+            gc.freeze()
+            gc.enable()
+            yield
+
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    def refused(request: Request) -> JSONResponse | None:
+        if key and not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), key):
+            return error(401, "invalid or missing API key: send it in the X-API-Key header")
+
+    @app.get("/")
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page)  # public: the page sends the key from its own address (?key=)
+
+    @app.get("/health")
+    async def health(request: Request) -> Response:
+        return refused(request) or PlainTextResponse("ok")
+
+    @app.post("/predict")
+    async def predict(request: Request) -> Response:
+        if answer := refused(request):
+            return answer
+        try:
+            image = await request_image(request, max_upload_bytes)
+        except UserInputError as bad:
+            return error(400, str(bad))
+        try:
+            return Response(await app.state.batcher.submit(image), media_type="application/json")
+        except Exception as failure:  # the server's fault, never the input's: one line, no traceback
+            return error(500, f"the model failed on this image: {failure}".splitlines()[0])
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exception: HTTPException) -> JSONResponse:
+        return error(exception.status_code, str(exception.detail))
+
+    return app
