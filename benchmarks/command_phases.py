@@ -17,7 +17,7 @@ import time
 
 STARTED = time.perf_counter()
 
-from rnn_lightning.heap import pause_collection  # noqa: E402  (timed from the very start)
+from rnn_lightning.cli.garbage_collector import pause_collection  # noqa: E402  (timed from the very start)
 
 pause_collection()
 
@@ -25,9 +25,9 @@ import lightning.pytorch as L  # noqa: E402
 from lightning.pytorch.loops.evaluation_loop import _EvaluationLoop  # noqa: E402
 
 import rnn_lightning.__main__ as entry  # noqa: E402
-from rnn_lightning.cli import RNNLightningCLI  # noqa: E402
-from rnn_lightning.history import TrainingHistory  # noqa: E402
-from rnn_lightning.test_report import TestReport  # noqa: E402
+from rnn_lightning.cli.lightning_cli import RNNLightningCLI  # noqa: E402
+from rnn_lightning.report.evaluation_report import EvaluationReport  # noqa: E402
+from rnn_lightning.training.history import TrainingHistory  # noqa: E402
 
 PHASES: dict[str, list[float]] = {}
 
@@ -57,7 +57,7 @@ def main() -> None:
     print(f"imports: {time.perf_counter() - STARTED:.2f} s", file=sys.stderr)
     timed(L.Trainer, "fit", "Trainer.fit")
     timed(_EvaluationLoop, "run", "evaluation loops (validations, test)")
-    timed(TestReport, "write", "test report: drawing and writing")
+    timed(EvaluationReport, "write", "test report: drawing and writing")
     timed(TrainingHistory, "on_fit_end", "performance chart")
     timed(RNNLightningCLI, "after_fit", "test after fit (pass and report)")
     timed(L.Trainer, "save_checkpoint", "checkpoint saves")

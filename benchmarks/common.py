@@ -12,7 +12,7 @@ import torch
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from rnn_lightning.cli import RNNLightningCLI, build_cli  # noqa: E402
+from rnn_lightning.cli.lightning_cli import RNNLightningCLI, build_cli  # noqa: E402
 
 
 def fit_cli(data_dir: str, logs: str, *overrides: str, config: str = "default.yaml") -> RNNLightningCLI:

@@ -12,7 +12,7 @@
 3. One AdamW step over the LSTM 128 model's parameters and gradients: PyTorch's default on CPU (a loop
    over the tensors), `foreach=True` and `fused=True`, interleaved, median µs.
 4. The CUDA check `torch.optim` makes at every step, timed inside short fits of `configs/speedrun.yaml`,
-   with Lightning's `PYTORCH_NVML_BASED_CUDA_CHECK=1` kept and with it dropped (`cuda_probe.py`),
+   with Lightning's `PYTORCH_NVML_BASED_CUDA_CHECK=1` kept and dropped (`workarounds/nvml_cuda_check.py`),
    alternating, mean µs a step.
 """
 
@@ -28,7 +28,7 @@ import torch
 from common import PROJECT
 from throughput import LIGHTNING_ALONE, BareLoop, extra_per_step_us, time_interleaved
 
-from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.data.datamodule import MNISTDataModule
 
 
 def gather_us(images: torch.Tensor, batch_size: int, index_select: bool, repeats: int = 2000) -> float:
@@ -55,7 +55,7 @@ def permute_us(batch_size: int, index_select: bool, repeats: int = 2000) -> floa
 
 def adamw_step_us(repeats: int = 500) -> dict[str, float]:
     """Median µs of one AdamW step over the default model's parameters, each implementation in turn."""
-    from rnn_lightning.network import RecurrentNetwork
+    from rnn_lightning.model.network import RecurrentNetwork
 
     network = RecurrentNetwork(hidden_size=128, init="torch")
     for parameter in network.parameters():
@@ -76,9 +76,9 @@ def adamw_step_us(repeats: int = 500) -> dict[str, float]:
 
 def cuda_check_us(args, rounds: int = 2, steps: int = 300) -> dict[str, float]:
     """Mean µs of `torch.optim`'s per-step CUDA check in fits with the NVML variable kept and dropped."""
-    import rnn_lightning.cli as cli
-    from rnn_lightning.__main__ import main as run_cli
-    from rnn_lightning.cuda_probe import NVML_CHECK, drop_nvml_check_without_gpus
+    import rnn_lightning.cli.lightning_cli as cli
+    from rnn_lightning.cli.main import main as run_cli
+    from rnn_lightning.workarounds.nvml_cuda_check import NVML_CHECK, drop_nvml_check_without_gpus
 
     data_dir = str(Path(args.data_dir).resolve())  # before the fits change the working folder
     check = torch.optim.Optimizer._accelerator_graph_capture_health_check

@@ -73,7 +73,7 @@ def make_checkpoint(folder: Path) -> Path:
     """A checkpoint of the default model as Lightning writes one, untrained."""
     import torch
 
-    from rnn_lightning.module import SequenceClassifier
+    from rnn_lightning.model.classifier import SequenceClassifier
 
     model = SequenceClassifier()
     path = folder / "model.ckpt"

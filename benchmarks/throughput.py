@@ -32,8 +32,8 @@ import torch
 import torch.nn.functional as F
 from common import PROJECT, StepClock, fit_cli, step_rate, synchronize
 
-from rnn_lightning.data import MNISTDataModule
-from rnn_lightning.network import RecurrentNetwork
+from rnn_lightning.data.datamodule import MNISTDataModule
+from rnn_lightning.model.network import RecurrentNetwork
 
 
 class BareLoop:

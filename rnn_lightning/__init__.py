@@ -1,18 +1,27 @@
 """The TensorFlow tutorial's LSTM on MNIST rows, rebuilt as a PyTorch Lightning project.
 
-The public classes are imported on first use (PEP 562), so that importing the package, as
-`python -m rnn_lightning` does before its `__main__`, loads neither PyTorch nor Lightning yet: the
-command sets up its start-up first (`heap.py`)."""
+    data/        MNIST as sequences (the LightningDataModule) and image files
+    model/       the plain nn.Module, the LightningModule, checkpoint files
+    training/    callbacks of a fit: the tutorial's report, the NaN guard, Ctrl-C
+    report/      what a test or a prediction leaves: metrics, pictures, CSV files
+    serving/     `serve`: the HTTP app, its batcher and page
+    cli/         the command line and its start-up
+    workarounds/ each place that leans on another library's internals, with its upstream issue
+
+The classes that configs name are imported on first use (PEP 562), so that `python -m rnn_lightning`
+loads neither PyTorch nor Lightning before its start-up is set up (`cli/garbage_collector.py`).
+"""
 
 from importlib import import_module
 
 _HOMES = {
-    "FinalStepCheckpoint": "rnn_lightning.checkpoint",
-    "MNISTDataModule": "rnn_lightning.data",
-    "RecurrentNetwork": "rnn_lightning.network",
-    "SequenceClassifier": "rnn_lightning.module",
-    "StopOnNonFiniteLoss": "rnn_lightning.guard",
-    "TrainingHistory": "rnn_lightning.history",
+    "EvaluationReport": "rnn_lightning.report.evaluation_report",
+    "FinalStepCheckpoint": "rnn_lightning.workarounds.final_step_checkpoint",
+    "MNISTDataModule": "rnn_lightning.data.datamodule",
+    "RecurrentNetwork": "rnn_lightning.model.network",
+    "SequenceClassifier": "rnn_lightning.model.classifier",
+    "StopOnNonFiniteLoss": "rnn_lightning.training.divergence",
+    "TrainingHistory": "rnn_lightning.training.history",
 }
 
 __all__ = sorted(_HOMES)

@@ -1,29 +1,6 @@
-"""The Trainer's default profiler here: none, at no cost."""
+"""Kept so that run configs saved before 0.2 (`trainer.profiler: rnn_lightning.profiling.NullProfiler`)
+still load; the class lives in `rnn_lightning.workarounds.null_profiler`."""
 
-import contextlib
-from contextlib import AbstractContextManager
+from rnn_lightning.workarounds.null_profiler import NullProfiler
 
-from lightning.pytorch.profilers import PassThroughProfiler
-from typing_extensions import override
-
-_NOTHING = contextlib.nullcontext()
-
-
-class NullProfiler(PassThroughProfiler):
-    """Lightning's default when no profiler is asked for, made free.
-
-    Lightning wraps each hook call, dozens a training step, in `profiler.profile(name)`; its default
-    `PassThroughProfiler` builds a generator-based context manager every time, a few percent of a step of
-    this small model. This one returns one shared `nullcontext`. `--trainer.profiler simple` (or any
-    other) still replaces it.
-    """
-
-    @override
-    def profile(self, action_name: str) -> AbstractContextManager:
-        return _NOTHING
-
-    @override
-    def __del__(self) -> None:
-        # Nothing to close. `Profiler.__del__` would tear down files, and fails on the uninitialised
-        # copies that jsonargparse makes of the CLI's lazy default.
-        pass
+__all__ = ["NullProfiler"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rnn_lightning.__main__ import main
+from rnn_lightning.cli.main import main
 from tests.conftest import CONFIGS, make_fake_mnist
 
 QUICK = [

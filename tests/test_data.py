@@ -4,8 +4,8 @@ import pytest
 import torch
 from torchvision.datasets import MNIST
 
-from rnn_lightning.batches import BatchOrder, RandomShift
-from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.data.batches import BatchOrder, RandomShift
+from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 
 

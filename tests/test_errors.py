@@ -1,12 +1,10 @@
 """Bad input: one line on stderr that names the problem, a non-zero exit, no traceback, nothing lost."""
 
-import subprocess
-import sys
 
 import pytest
 import torch
 
-from rnn_lightning.__main__ import main
+from rnn_lightning.cli.main import main
 from tests.conftest import CONFIGS
 
 DEFAULT = str(CONFIGS / "default.yaml")
@@ -121,19 +119,3 @@ def test_checkpoint_brings_its_model_hyper_parameters(capsys, small_checkpoint, 
     assert main([*args, "--ckpt_path", str(small_checkpoint), "--trainer.enable_progress_bar", "false"]) == 0
     assert "test/acc" in capsys.readouterr().out
     assert torch.load(small_checkpoint, weights_only=False)["global_step"] == 3
-
-
-def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output(tmp_path):
-    """`exit_now` skips only the interpreter's teardown: what a normal exit does for us still happens."""
-    script = (
-        "import atexit, threading, time\n"
-        "from rnn_lightning.__main__ import exit_now\n"
-        "atexit.register(lambda: print('atexit ran', flush=True))\n"
-        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished'))).start()\n"
-        "print('buffered output', end='')\n"
-        "exit_now(3)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 3
-    assert result.stdout.index("buffered output") < result.stdout.index("thread finished")
-    assert result.stdout.index("thread finished") < result.stdout.index("atexit ran")

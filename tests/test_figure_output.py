@@ -8,7 +8,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rnn_lightning.figure_output import publish
+from rnn_lightning.report.publish import publish
 
 
 def images_in(log_dir, tag):

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from rnn_lightning import MNISTDataModule, SequenceClassifier, TrainingHistory
-from rnn_lightning.plot import performance_figure
+from rnn_lightning.report.figures import performance_figure
 
 
 class SGDClassifier(SequenceClassifier):

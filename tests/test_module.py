@@ -5,9 +5,9 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from rnn_lightning.checkpoint import FinalStepCheckpoint
-from rnn_lightning.module import SequenceClassifier
-from rnn_lightning.profiling import NullProfiler
+from rnn_lightning.model.classifier import SequenceClassifier
+from rnn_lightning.workarounds.final_step_checkpoint import FinalStepCheckpoint
+from rnn_lightning.workarounds.null_profiler import NullProfiler
 
 
 def test_hook_name_skips_module_checks_and_submodules_still_register():

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rnn_lightning.network import RecurrentNetwork
+from rnn_lightning.model.network import RecurrentNetwork
 
 
 def test_tf_initialisation_matches_the_tutorial():

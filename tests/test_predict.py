@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 from torchvision.datasets import MNIST
 
+from rnn_lightning.data.image_files import find_images, image_from_bytes, to_mnist_form
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.images import find_images, image_from_bytes, to_mnist_form
 from tests.conftest import CONFIGS, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, transparent
 

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from rnn_lightning.images import to_mnist_form
+from rnn_lightning.data.image_files import to_mnist_form
 from tests.conftest import CONFIGS, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server

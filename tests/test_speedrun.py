@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 
-from rnn_lightning.__main__ import main
+from rnn_lightning.cli.main import main
 from tests.conftest import CONFIGS, run_cli
 from tests.test_resume import fit_args, weights
 
@@ -51,7 +51,7 @@ def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
     fake_data_dir, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
-    from rnn_lightning.cli import build_cli
+    from rnn_lightning.cli.lightning_cli import build_cli
 
     cli = build_cli(
         [*SPEEDRUN, "--trainer.max_steps", "40", "--data.data_dir", str(fake_data_dir)], run=False
@@ -69,8 +69,8 @@ def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
 
 
 def test_speedrun_validates_on_its_last_step():
-    """Its 4.5 epochs end mid-epoch, where per-epoch validation would miss the final weights: it
-    validates every `val_check_interval` steps instead, a whole number of times in the run."""
+    """It validates every `val_check_interval` steps, a whole number of times in the run, so that the
+    last validation is the final weights' whether or not the run ends on an epoch's end."""
     trainer = yaml.safe_load((CONFIGS / "speedrun.yaml").read_text())["trainer"]
     assert trainer["check_val_every_n_epoch"] is None
     assert trainer["max_steps"] % trainer["val_check_interval"] == 0

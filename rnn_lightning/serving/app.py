@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from torch import Tensor
 
+from rnn_lightning.data.image_files import image_from_bytes
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.images import image_from_bytes
 from rnn_lightning.serving.batcher import DynamicBatcher
 from rnn_lightning.serving.reader import DigitReader
 
@@ -100,7 +100,7 @@ def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, b
                threads: int = 1, max_upload_bytes: int = 4 << 20) -> FastAPI:  # fmt: skip
     """The app; the model is loaded and the batcher started when its server process starts."""
     key = os.environ.get(API_KEY_VARIABLE, "").encode()
-    page = files("rnn_lightning").joinpath("static/index.html").read_text(encoding="utf-8")
+    page = files("rnn_lightning.serving").joinpath("page.html").read_text(encoding="utf-8")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

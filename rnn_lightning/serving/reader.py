@@ -7,10 +7,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from rnn_lightning.checkpoint_file import load_checkpoint
+from rnn_lightning.data.sequences import ToSequence
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.network import RecurrentNetwork
-from rnn_lightning.sequences import ToSequence
+from rnn_lightning.model.checkpoint_files import load_checkpoint
+from rnn_lightning.model.network import RecurrentNetwork
 
 _NETWORK_ARGUMENTS = set(inspect.signature(RecurrentNetwork.__init__).parameters) - {"self"}
 _PREFIX = "network."  # where the LightningModule keeps the network's weights

@@ -9,23 +9,23 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.plugins.precision import MixedPrecision, Precision
-from lightning.pytorch.utilities import GradClipAlgorithmType
 from torch import Tensor
 from torch.optim import Optimizer
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
-from rnn_lightning.insights import CALIBRATION_BINS, TestInsights
-from rnn_lightning.network import CellKind, InitKind, RecurrentNetwork
+from rnn_lightning.model.network import CellKind, InitKind, RecurrentNetwork
+from rnn_lightning.report.metrics import CALIBRATION_BINS, EvaluationInsights
+from rnn_lightning.workarounds.fused_bf16_clipping import clip_bf16_gradients
+from rnn_lightning.workarounds.hook_name_attribute import FastHookNameAttribute
 
 
-class SequenceClassifier(L.LightningModule):
+class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     """Wraps `RecurrentNetwork`; logs `train/`, `val/` and `test/` loss and accuracy to the loggers.
 
     The test pass also logs the expected calibration error (`test/ece`) and gathers `test_insights`
-    (confusions, per-class scores, accuracy by row, the worst mistakes), which `TestReport` draws.
+    (confusions, per-class scores, accuracy by row, the worst mistakes), which `EvaluationReport` draws.
 
     Args:
         input_size: features per step; linked from the data (`data.sequence`), never set by hand.
@@ -64,18 +64,7 @@ class SequenceClassifier(L.LightningModule):
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
         self.test_ece = MulticlassCalibrationError(num_classes, n_bins=CALIBRATION_BINS, validate_args=False)
-        self.test_insights = TestInsights(num_classes, reads_in_order=self.network.reads_in_order)
-
-    @override
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning's trainer sets `_current_fx_name` before and after every hook call, some forty times a
-        # training step; `nn.Module.__setattr__` checks parameters, modules and buffers each time, which
-        # costs more than all of Lightning's other per-step bookkeeping on this small model. The name is a
-        # plain string attribute, so it skips those checks.
-        if name == "_current_fx_name":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
+        self.test_insights = EvaluationInsights(num_classes, reads_in_order=self.network.reads_in_order)
 
     @override
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -104,16 +93,10 @@ class SequenceClassifier(L.LightningModule):
         gradient_clip_val: float | None = None,
         gradient_clip_algorithm: str | None = None,
     ) -> None:
-        # Lightning's mixed-precision plugin refuses to clip for a fused optimizer, which would unscale fp16
-        # gradients inside its step. bf16 has no gradient scaler: its gradients are already true, so they
-        # are clipped as in full precision, and the speedrun's fused AdamW (about half the time of the
-        # for-loop AdamW's step on this CPU, benchmarks/overhead.py) keeps its clipping.
+        # The speedrun's fused AdamW under bf16: Lightning refuses to clip it (workarounds/).
         plugin = self.trainer.precision_plugin
-        if gradient_clip_val and isinstance(plugin, MixedPrecision) and plugin.scaler is None:
-            algorithm = GradClipAlgorithmType(gradient_clip_algorithm or GradClipAlgorithmType.NORM)
-            Precision.clip_gradients(plugin, optimizer, gradient_clip_val, algorithm)
-            return
-        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+        if not clip_bf16_gradients(plugin, optimizer, gradient_clip_val, gradient_clip_algorithm):
+            super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     @override
     def configure_model(self) -> None:

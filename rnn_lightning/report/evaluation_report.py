@@ -8,10 +8,15 @@ import lightning as L
 from matplotlib.figure import Figure
 from typing_extensions import override
 
-from rnn_lightning.figure_output import publish
-from rnn_lightning.insights import Insights
-from rnn_lightning.plot import accuracy_by_row_figure, calibration_figure, confusion_figure, mistakes_figure
-from rnn_lightning.run_info import class_names, run_title
+from rnn_lightning.report.figures import (
+    accuracy_by_row_figure,
+    calibration_figure,
+    confusion_figure,
+    mistakes_figure,
+)
+from rnn_lightning.report.metrics import Insights
+from rnn_lightning.report.publish import publish
+from rnn_lightning.report.run_title import class_names, run_title
 
 READING_AXIS = {
     "rows": "rows read",
@@ -20,7 +25,7 @@ READING_AXIS = {
 }
 
 
-class TestReport(L.Callback):
+class EvaluationReport(L.Callback):
     """Draws `SequenceClassifier.test_insights` when a test ends, into the run's log folder:
     `confusion_matrix.png`, `per_class.csv`, `errors.png`, `accuracy_by_row.png/.csv` and
     `calibration.png`, and the same figures under `test/...` in TensorBoard.

@@ -1,10 +1,10 @@
 """What the test report costs: the test pass over the 10,000 test images with and without gathering the
 report's metrics, then the drawing of its pictures, in one process, alternating, median of N.
 
-    python benchmarks/test_report.py --data-dir ../shared/data [--repeats 5]
+    python benchmarks/evaluation_report.py --data-dir ../shared/data [--repeats 5]
 
 "Without" is the test step as it was before the report: the model's forward, loss and accuracy only.
-Last, how the pictures reach TensorBoard: their PNG bytes as written (`png_summary`) against decoding
+Last, how the pictures reach TensorBoard: their PNG bytes as written (`add_png`) against decoding
 them and letting `add_image` encode them again, alternating, median of N.
 """
 
@@ -21,8 +21,8 @@ from common import PROJECT, fit_cli
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 
-from rnn_lightning.figure_output import png_summary
-from rnn_lightning.test_report import TestReport
+from rnn_lightning.report.evaluation_report import EvaluationReport
+from rnn_lightning.workarounds.tensorboard_png import add_png
 
 
 def tensorboard_ways(pictures: list[bytes], log_dir: str, repeats: int) -> dict[str, float]:
@@ -39,8 +39,7 @@ def tensorboard_ways(pictures: list[bytes], log_dir: str, repeats: int) -> dict[
         times["decoded, then add_image"].append(time.perf_counter() - start)
         start = time.perf_counter()
         for index, png in enumerate(pictures):
-            writer._get_file_writer().add_summary(png_summary(f"bytes/{index}", png), step)
-        writer.flush()
+            add_png(writer, f"bytes/{index}", png, step)
         times["PNG bytes as written"].append(time.perf_counter() - start)
     writer.close()
     return {name: statistics.median(values) for name, values in times.items()}
@@ -81,7 +80,7 @@ def main() -> None:
         trainer.test(model, datamodule=data, verbose=False)
         insights = model.test_insights.compute()
         start = time.perf_counter()
-        TestReport().write(Path(logs) / "report", insights, trainer, model)
+        EvaluationReport().write(Path(logs) / "report", insights, trainer, model)
         drawing = time.perf_counter() - start
         pictures = [path.read_bytes() for path in sorted((Path(logs) / "report").glob("*.png"))]
         handing = tensorboard_ways(pictures, str(Path(logs) / "ways"), args.repeats)

@@ -10,8 +10,8 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torchmetrics.functional.classification import multiclass_calibration_error
 
-from rnn_lightning.__main__ import main
-from rnn_lightning.insights import ReliabilityBins, WorstMistakes
+from rnn_lightning.cli.main import main
+from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
 from tests.conftest import CONFIGS, make_fake_mnist
 
 FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration")

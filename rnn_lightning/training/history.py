@@ -8,9 +8,9 @@ import lightning as L
 from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
-from rnn_lightning.figure_output import publish
-from rnn_lightning.plot import performance_figure
-from rnn_lightning.run_info import run_title, split_size
+from rnn_lightning.report.figures import performance_figure
+from rnn_lightning.report.publish import publish
+from rnn_lightning.report.run_title import run_title, split_size
 
 
 class TrainingHistory(L.Callback):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from rnn_lightning.heap import resume_collection
+from rnn_lightning.cli.garbage_collector import resume_collection
 from tests.conftest import CONFIGS, make_fake_mnist, run_cli
 
 PROBE = '''
@@ -36,7 +36,7 @@ def test_importing_the_package_loads_neither_pytorch_nor_lightning_until_a_class
 
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         rnn_lightning.Nothing  # noqa: B018
-    from rnn_lightning.history import TrainingHistory
+    from rnn_lightning.training.history import TrainingHistory
 
     assert rnn_lightning.TrainingHistory is TrainingHistory  # the class itself, from its own module
 

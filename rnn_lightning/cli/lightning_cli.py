@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import lightning as L
 import torch
 from jsonargparse import lazy_instance
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -10,21 +11,22 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
-from rnn_lightning.checkpoint_file import load_checkpoint, newest_last_checkpoint
-from rnn_lightning.cuda_probe import drop_nvml_check_without_gpus
-from rnn_lightning.data import MNISTDataModule
+from rnn_lightning.cli.garbage_collector import resume_collection
+from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.heap import resume_collection
-from rnn_lightning.interrupt import CheckpointOnInterrupt
-from rnn_lightning.module import SequenceClassifier
-from rnn_lightning.predictions import PredictionReport
-from rnn_lightning.profiling import NullProfiler
+from rnn_lightning.model.checkpoint_files import load_checkpoint, newest_last_checkpoint
+from rnn_lightning.model.classifier import SequenceClassifier
+from rnn_lightning.report.evaluation_report import EvaluationReport
+from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
-from rnn_lightning.test_report import TestReport
+from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+from rnn_lightning.workarounds.null_profiler import NullProfiler
+from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
+from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
-DEFAULTS = Path(__file__).with_name("defaults.yaml")  # what every config shares, read before --config
+DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # what every config shares, read before --config
 DESCRIPTION = (
     "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
     "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml"
@@ -48,19 +50,16 @@ def print_once(line: str) -> None:
     print(line, flush=True)
 
 
-class RNNLightningCLI(LightningCLI):
+class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     """Links the model's input size and class count to the data, checks checkpoints before use, stops
     cleanly on Ctrl-C, tests the final weights after fit and reports predictions."""
 
+    SUBCOMMAND_HELP = SUBCOMMANDS
+
     @override
-    def _add_subcommands(self, parser: LightningArgumentParser, **kwargs) -> None:
-        super()._add_subcommands(parser, **kwargs)
-        # Lightning lists its subcommands with the Trainer's docstrings; say what each does here.
-        for choice in parser._subcommands_action._choices_actions:
-            choice.help = SUBCOMMANDS.get(choice.dest, choice.help)
-        # `serve` runs outside LightningCLI (`__main__` hands it its own parser); listed here for --help.
-        serve_parser = build_serve_parser(f"{program_name()} serve")
-        parser._subcommands_action.add_subcommand("serve", serve_parser, help=SERVE_HELP)
+    def extra_subcommands(self) -> dict:
+        # `serve` runs outside LightningCLI (`cli/main.py` hands it its own parser); listed for --help.
+        return {"serve": (build_serve_parser(f"{program_name()} serve"), SERVE_HELP)}
 
     @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -94,35 +93,38 @@ class RNNLightningCLI(LightningCLI):
             trainer.devices = 1
 
     @override
-    def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads the checkpoint here to adopt its model hyper-parameters; check it first so
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        super().parse_arguments(parser, args)
+        # LightningCLI reads the checkpoint next to adopt its model hyper-parameters; check it first so
         # that a missing or unreadable file is one clear line, not a traceback from torch.load.
         subcommand = self.config.get("subcommand")
-        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        self._checked: tuple[str, dict] | None = None  # (path, contents), read once for both checks
-        if ckpt_path is not None and ckpt_path != "last":
-            self._checked = (ckpt_path, load_checkpoint(Path(ckpt_path)))
-        super()._parse_ckpt_path()
+        path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if path is not None and path != "last":
+            load_checkpoint(Path(path))
 
-    @override
-    def _run_subcommand(self, subcommand: str) -> None:
+    def before_fit(self) -> None:
+        self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
+
+    def before_validate(self) -> None:
+        self.prepare_run("validate")
+
+    def before_test(self) -> None:
+        self.prepare_run("test", EvaluationReport())
+
+    def before_predict(self) -> None:
+        self.prepare_run("predict", PredictionReport())
+
+    def prepare_run(self, subcommand: str, *callbacks: L.Callback) -> None:
+        """Resolves `--ckpt_path last`, checks the checkpoint fits the model, adds the subcommand's own
+        callbacks, and ends start-up."""
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
-        path = arguments.get("ckpt_path")
-        if path is not None:
-            checked = self._checked if self._checked and self._checked[0] == path else None
-            checkpoint = checked[1] if checked else load_checkpoint(Path(path))
-            check_model_shape(Path(path), checkpoint["state_dict"], self.model)
-        extra = {
-            "fit": [CheckpointOnInterrupt, TestReport],
-            "test": [TestReport],
-            "predict": [PredictionReport],
-        }
-        self.trainer.callbacks.extend(callback() for callback in extra.get(subcommand, []))
-        drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (cuda_probe.py)
-        resume_collection()  # start-up is over: what it built is frozen (heap.py)
-        super()._run_subcommand(subcommand)
+        if (path := arguments.get("ckpt_path")) is not None:
+            check_model_shape(Path(path), load_checkpoint(Path(path))["state_dict"], self.model)
+        self.trainer.callbacks.extend(callbacks)
+        drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (workarounds/)
+        resume_collection()  # start-up is over: what it built is frozen (garbage_collector.py)
 
     @override
     def after_fit(self) -> None:

@@ -2,7 +2,7 @@
 
 import lightning as L
 
-from rnn_lightning.plot import describe_run
+from rnn_lightning.report.figures import describe_run
 
 
 def run_title(trainer: L.Trainer, pl_module: L.LightningModule) -> str:

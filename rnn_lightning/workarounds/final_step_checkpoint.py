@@ -1,4 +1,13 @@
-"""`ModelCheckpoint` whose `last.ckpt` always holds the step training stopped at, and never bad weights."""
+"""Workaround: a `ModelCheckpoint` whose `last.ckpt` always holds the step training stopped at, and never
+bad weights (see `FinalStepCheckpoint`).
+
+It overrides private `ModelCheckpoint` methods (`_save_last_checkpoint`, `_save_topk_checkpoint`,
+`_save_checkpoint`, `_monitor_candidates`, `_last_global_step_saved`): no public option saves `last.ckpt`
+at a `max_steps` end in mid-epoch where the loops resume exactly, nor refuses to write NaN weights.
+Upstream: no Lightning issue found; the same gap was reported downstream in
+https://github.com/ecmwf/anemoi-training/issues/183. Checked on Lightning 2.6.6. Tests:
+tests/test_checkpoint.py, tests/test_resume.py and tests/test_divergence.py fail if the private names go.
+"""
 
 from functools import cached_property
 from typing import Any

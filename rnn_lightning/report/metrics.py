@@ -2,7 +2,7 @@
 reliability bins and the most confident mistakes, all torchmetrics states, so DDP counts each image once.
 
 Everything is updated from the test step's own outputs (one pass over the test set); the pictures are
-drawn from `TestInsights.compute()` by `rnn_lightning.test_report.TestReport`.
+drawn from `EvaluationInsights.compute()` by `rnn_lightning.report.evaluation_report.EvaluationReport`.
 """
 
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ from torchmetrics.classification import (
 )
 from typing_extensions import override
 
-from rnn_lightning.network import READING_POINTS
+from rnn_lightning.model.network import READING_POINTS
 
 CALIBRATION_BINS = 15  # torchmetrics' default for the expected calibration error
 MISTAKES_SHOWN = 24
@@ -119,7 +119,7 @@ class WorstMistakes(Metric):
 
 @dataclass
 class Insights:
-    """What `TestInsights.compute()` found over the whole test split."""
+    """What `EvaluationInsights.compute()` found over the whole test split."""
 
     confusion: Tensor  # (classes, classes) counts, rows the true class
     per_class: dict[str, Tensor]  # precision, recall, f1: (classes,)
@@ -128,7 +128,7 @@ class Insights:
     accuracy_by_point: Tensor | None  # (points,), None for a bidirectional model
 
 
-class TestInsights(nn.Module):
+class EvaluationInsights(nn.Module):
     """The test pass's extra metrics, one object per picture; `update` takes the test step's outputs."""
 
     def __init__(self, num_classes: int, reads_in_order: bool) -> None:

@@ -1,10 +1,15 @@
-"""Whether CUDA is available, which PyTorch's optimizers ask at every step, answered cheaply where no GPU is.
+"""Workaround: whether CUDA is available, which PyTorch's optimizers ask at every step, answered cheaply
+where no GPU is, by removing an environment variable that Lightning sets process-wide.
+
+Upstream: Lightning sets it since https://github.com/Lightning-AI/pytorch-lightning/pull/15110, on
+PyTorch's option from https://github.com/pytorch/pytorch/pull/85951; no issue found about the answer
+going uncached. Checked on Lightning 2.6.6 and PyTorch 2.14.1. Test: tests/test_workarounds.py checks
+that PyTorch still keeps no answer; when it caches one, this can go.
 
 Lightning sets `PYTORCH_NVML_BASED_CUDA_CHECK=1` so that asking does not initialise CUDA, which would
 spoil forked workers. `torch.cuda.is_available()` then loads NVML anew at every call and keeps no answer
 until CUDA is initialised, which on a machine without a GPU never happens; `torch.optim` asks at every
-step (its graph-capture check). In a fit of `configs/speedrun.yaml` on this CPU machine that took 0.33 ms
-a step, against 0.03 ms without the variable (`python benchmarks/overhead.py`).
+step (its graph-capture check): its cost a step is measured by `python benchmarks/overhead.py`.
 """
 
 import os

@@ -1,0 +1,48 @@
+"""The command's entry: `main` turns every user error into one line and exit status 2; `run` is what
+`python -m rnn_lightning` and the `rnn-lightning` console script call."""
+
+import sys
+from typing import NoReturn
+
+from rnn_lightning.cli.garbage_collector import pause_collection
+from rnn_lightning.workarounds.quick_exit import exit_now
+
+
+def one_line(message: str) -> str:
+    """jsonargparse explains a bad value over several indented lines; the command line shows one."""
+    return " ".join(message.split())
+
+
+def main(args: list[str] | None = None) -> int:
+    """Runs the CLI. Bad input ends with one line on stderr and exit status 2; a run stopped by Ctrl-C or
+    SIGTERM (its `last.ckpt` saved) with 130."""
+    from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from rnn_lightning.cli.lightning_cli import build_cli, program_name
+    from rnn_lightning.errors import RnnLightningError
+
+    argv = sys.argv[1:] if args is None else args
+    try:
+        if argv[:1] == ["serve"]:  # not a Trainer subcommand: its own parser, listed in --help
+            from rnn_lightning.serving.command import serve
+
+            return serve(argv[1:], f"{program_name()} serve")
+        build_cli(args)
+    except (RnnLightningError, ArgumentError) as error:
+        print(f"rnn-lightning: error: {one_line(str(error))}", file=sys.stderr)
+        return 2
+    except SIGTERMException:
+        print(
+            "rnn-lightning: stopped by a signal; resume with the same command and --ckpt_path last",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def run() -> NoReturn:
+    """The `rnn-lightning` console script and `python -m rnn_lightning`: `main`, with the garbage
+    collector paused through start-up (`garbage_collector.py`), then a quick exit (`quick_exit.py`)."""
+    pause_collection()
+    exit_now(main())

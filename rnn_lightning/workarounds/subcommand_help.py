@@ -1,0 +1,33 @@
+"""Workaround: say in `--help` what each subcommand does, and list `serve` beside Lightning's own.
+
+LightningCLI lists its subcommands with the first line of the Trainer method's docstring ("Runs the
+full optimization routine.") and has no public way to change that line or to add a subcommand of
+another kind. This overrides its private `_add_subcommands` and reaches into jsonargparse's private
+`_subcommands_action`.
+
+Upstream: https://github.com/Lightning-AI/pytorch-lightning/issues/12438 (open: how subcommands should
+be customised). Checked on Lightning 2.6.6 and jsonargparse 4.53. Test: tests/test_workarounds.py and
+the `--help` tests in tests/test_cli.py fail if either private name goes.
+"""
+
+from typing import ClassVar
+
+from jsonargparse import ArgumentParser
+
+
+class DescribedSubcommands:
+    """A mixin for `LightningCLI` (listed before it): `SUBCOMMAND_HELP` replaces the Trainer's docstring
+    lines, and `extra_subcommands()` adds parsers listed in `--help` (run by the caller, not by Lightning)."""
+
+    SUBCOMMAND_HELP: ClassVar[dict[str, str]] = {}
+
+    def extra_subcommands(self) -> dict[str, tuple[ArgumentParser, str]]:
+        return {}
+
+    def _add_subcommands(self, parser: ArgumentParser, **kwargs) -> None:
+        super()._add_subcommands(parser, **kwargs)
+        action = parser._subcommands_action
+        for choice in action._choices_actions:
+            choice.help = self.SUBCOMMAND_HELP.get(choice.dest, choice.help)
+        for name, (subparser, text) in self.extra_subcommands().items():
+            action.add_subcommand(name, subparser, help=text)

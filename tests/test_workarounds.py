@@ -1,0 +1,181 @@
+"""Each workaround in `rnn_lightning/workarounds/` still does its job, and a check of the upstream
+behaviour it works around: when one of those fails after an upgrade, that workaround can go."""
+
+import copy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.profilers import PassThroughProfiler, Profiler
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+
+
+def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output():
+    """`exit_now` skips only the interpreter's teardown: what a normal exit does for us still happens."""
+    script = (
+        "import atexit, threading, time\n"
+        "from rnn_lightning.workarounds.quick_exit import exit_now\n"
+        "atexit.register(lambda: print('atexit ran', flush=True))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished'))).start()\n"
+        "print('buffered output', end='')\n"
+        "exit_now(3)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert result.stdout.index("buffered output") < result.stdout.index("thread finished")
+    assert result.stdout.index("thread finished") < result.stdout.index("atexit ran")
+
+
+def test_after_the_quick_exit_every_file_of_fit_test_and_predict_is_complete(tmp_path):
+    data = make_fake_mnist(tmp_path / "data")
+    common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data)]
+    common += ["--trainer.enable_progress_bar", "false"]
+    run_cli("fit", *common, "--trainer.max_steps", "60", "--trainer.limit_val_batches", "2", cwd=tmp_path)
+    checkpoint = tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt"
+    run_cli("test", *common, "--ckpt_path", str(checkpoint), cwd=tmp_path)
+    Image.fromarray(np.full((40, 40), 255, np.uint8)).save(tmp_path / "blank.png")
+    run_cli(
+        "predict",
+        *common,
+        "--ckpt_path",
+        str(checkpoint),
+        "--data.predict_path",
+        str(tmp_path / "blank.png"),
+        cwd=tmp_path,
+    )
+    runs = sorted((tmp_path / "lightning_logs").glob("version_*"))
+    assert len(runs) == 3  # fit, test, predict
+    for path in (tmp_path / "lightning_logs").rglob("*.ckpt"):
+        assert torch.load(path, weights_only=True)["global_step"] > 0
+    for path in (tmp_path / "lightning_logs").rglob("*.csv"):
+        text = path.read_text()
+        assert text.endswith("\n") and len(text.splitlines()) > 1, path
+    for path in (tmp_path / "lightning_logs").rglob("*.png"):
+        with Image.open(path) as image:
+            image.load()
+    tags = set()
+    for path in (tmp_path / "lightning_logs").rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(path), size_guidance={"images": 0, "scalars": 0})
+        accumulator.Reload()
+        tags |= {*accumulator.Tags()["scalars"], *accumulator.Tags()["images"]}
+    assert {
+        "train/loss",
+        "val/acc",
+        "performance",
+        "test/acc",
+        "test/confusion_matrix",
+        "test/errors",
+    } <= tags
+    assert (runs[2] / "predictions.csv").read_text().splitlines()[-1].startswith(str(tmp_path / "blank.png"))
+
+
+class RecordsItsHookName(LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(2, 1)
+        self.seen: list[str] = []
+
+    def training_step(self, batch, batch_idx):
+        self.seen.append(getattr(self, "_current_fx_name", None))
+        return self.layer(batch).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_lightning_still_sets_the_hook_name_on_the_module_at_every_hook():
+    model = RecordsItsHookName()
+    trainer = Trainer(
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, torch.utils.data.DataLoader(torch.ones(4, 2), batch_size=2))
+    assert model.seen == ["training_step", "training_step"]
+
+
+def test_lightning_still_refuses_to_clip_a_fused_optimizer_under_bf16():
+    layer = torch.nn.Linear(2, 1)
+    layer(torch.ones(1, 2)).sum().backward()
+    optimizer = torch.optim.AdamW(layer.parameters(), fused=True)
+    with pytest.raises(Exception, match=r"(?i)clip"):
+        MixedPrecision("bf16-mixed", "cpu").clip_gradients(optimizer, 1.0)
+
+
+def test_the_fused_bf16_clipping_clips_as_full_precision_does():
+    from rnn_lightning.workarounds.fused_bf16_clipping import clip_bf16_gradients
+
+    layers = [torch.nn.Linear(4, 1) for _ in range(2)]
+    for layer in layers:
+        torch.manual_seed(0)
+        torch.nn.init.normal_(layer.weight)
+        layer(torch.full((1, 4), 10.0)).sum().backward()
+    clipped = clip_bf16_gradients(
+        MixedPrecision("bf16-mixed", "cpu"), torch.optim.AdamW(layers[0].parameters(), fused=True), 0.5, None
+    )
+    torch.nn.utils.clip_grad_norm_(layers[1].parameters(), 0.5)
+    assert clipped and torch.equal(layers[0].weight.grad, layers[1].weight.grad)
+    assert not clip_bf16_gradients(MixedPrecision("16-mixed", "cpu"), None, 0.5, None)  # fp16: a scaler
+
+
+def test_lightning_still_lists_subcommands_through_its_private_parser_parts():
+    assert callable(getattr(LightningCLI, "_add_subcommands", None))
+    result = run_cli("--help", cwd=CONFIGS)
+    assert "Train a model" in result.stdout and "serve" in result.stdout  # ours, not the Trainer's lines
+
+
+def test_lightnings_profiler_teardown_still_fails_on_an_uninitialised_copy():
+    from rnn_lightning.workarounds.null_profiler import NullProfiler
+
+    blank = PassThroughProfiler.__new__(PassThroughProfiler)
+    with pytest.raises(AttributeError):
+        Profiler.__del__(blank)
+    blank.__dict__.update(vars(PassThroughProfiler()))  # so that its own collection later passes
+    copy.copy(NullProfiler.__new__(NullProfiler)).__del__()  # ours: nothing to tear down
+
+
+@pytest.mark.skipif(
+    not torch.backends.cuda.is_built() or torch.cuda.device_count() > 0, reason="needs no GPU"
+)
+def test_without_a_gpu_pytorch_still_asks_nvml_anew_at_every_cuda_check(monkeypatch):
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    assert not torch.cuda.is_available()
+    assert torch.cuda._cached_device_count is None  # no answer kept: the next call loads NVML again
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        "rnn_lightning.profiling.NullProfiler",
+        "rnn_lightning.TrainingHistory",
+        "rnn_lightning.StopOnNonFiniteLoss",
+        "rnn_lightning.FinalStepCheckpoint",
+    ],
+)
+def test_class_paths_in_run_configs_of_earlier_versions_still_load(old, tmp_path):
+    config = tmp_path / "config.yaml"
+    key = "profiler" if "profiling" in old else "callbacks"
+    value = {"class_path": old}
+    config.write_text(
+        __import__("yaml").safe_dump({"trainer": {key: value if key == "profiler" else [value]}})
+    )
+    result = run_cli(
+        "fit",
+        "--config",
+        str(CONFIGS / "default.yaml"),
+        "--config",
+        str(config),
+        "--print_config",
+        cwd=tmp_path,
+    )
+    assert old.rsplit(".", 1)[1] in result.stdout
