@@ -110,8 +110,8 @@ def main() -> None:
     under = sum(accuracy < TARGET for accuracy in accuracies)
     print(
         f"\n{len(runs)} runs: test accuracy min {min(accuracies):.2%}, "
-        f"mean {statistics.mean(accuracies):.2%}, max {max(accuracies):.2%}, {under} under {TARGET:.0%}; whole command {min(walls):.1f}-"
-        f"{max(walls):.1f} s (mean {statistics.mean(walls):.1f} s)"
+        f"mean {statistics.mean(accuracies):.2%}, max {max(accuracies):.2%}, {under} under {TARGET:.0%}; "
+        f"whole command {min(walls):.1f}-{max(walls):.1f} s (mean {statistics.mean(walls):.1f} s)"
     )
     if args.tuned:
         tuned = run_fit("tuned.yaml", args.data_dir, None)

@@ -1,6 +1,5 @@
 """Bad input: one line on stderr that names the problem, a non-zero exit, no traceback, nothing lost."""
 
-
 import pytest
 import torch
 
