@@ -53,7 +53,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
-    parser.add_argument("--only", nargs="+", choices=list(RUNS), default=list(RUNS))
+    slow = "pixels and permuted take long on a CPU"
+    parser.add_argument("--only", nargs="+", choices=list(RUNS), default=["default", "tuned", "fashion"],
+                        help=f"configs to run (default: default tuned fashion; {slow})")  # fmt: skip
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True,
                             text=True).stdout.strip()  # fmt: skip
