@@ -54,6 +54,25 @@ def real_data_dir() -> Path:
     return REAL_DATA
 
 
+QUICK_RUN = ("--trainer.enable_progress_bar", "false", "--test_after_fit", "false")
+"""What every short test fit shares: no progress bar, no test pass after it."""
+FEW_STEPS = ("--trainer.max_steps", "3", "--trainer.limit_val_batches", "1")
+"""A fit of three steps and one validation batch: enough to write every file of a run."""
+
+
+def fit_args(data_dir: Path, *extra: str, config: str = "default.yaml") -> list[str]:
+    """The arguments of a short test `fit` of `config` on `data_dir`, then `extra`."""
+    return ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *QUICK_RUN, *extra]
+
+
+def checkpoint_weights(path: Path) -> tuple[int, dict]:
+    """(global step, state dict) of a checkpoint file."""
+    import torch
+
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    return checkpoint["global_step"], checkpoint["state_dict"]
+
+
 def run_cli(*args: str, cwd: Path, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
     """Runs `python -m rnn_lightning ARGS` as a user would, in `cwd`."""
     command = [sys.executable, "-m", "rnn_lightning", *args]

@@ -5,16 +5,9 @@ import pytest
 from PIL import Image
 
 from rnn_lightning.cli.main import main
-from tests.conftest import CONFIGS, make_fake_mnist
+from tests.conftest import CONFIGS, FEW_STEPS, make_fake_mnist
 
-QUICK = [
-    "--trainer.max_steps",
-    "3",
-    "--trainer.limit_val_batches",
-    "2",
-    "--trainer.enable_progress_bar",
-    "false",
-]
+QUICK = [*FEW_STEPS, "--trainer.enable_progress_bar", "false"]  # the test after fit included
 
 
 @pytest.fixture

@@ -1,15 +1,13 @@
 """Start-up: the package imports its heavy parts on first use, and a command runs its start-up with the
 garbage collector paused, then resumes it with start-up's objects frozen."""
 
-import gc
 import json
 import subprocess
 import sys
 
 import pytest
 
-from rnn_lightning.cli.garbage_collector import resume_collection
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.conftest import fit_args, make_fake_mnist, run_cli
 
 PROBE = '''
 import gc, json
@@ -44,18 +42,14 @@ def test_importing_the_package_loads_neither_pytorch_nor_lightning_until_a_class
 def test_a_command_trains_with_the_collector_on_and_its_start_up_frozen(tmp_path):
     (tmp_path / "gc_probe.py").write_text(PROBE)  # `python -m` runs with the working folder on sys.path
     data = make_fake_mnist(tmp_path / "data")
-    run_cli(
-        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
-        "--trainer.max_steps", "1", "--trainer.limit_val_batches", "1", "--test_after_fit", "false",
-        "--trainer.enable_progress_bar", "false", "--trainer.callbacks+=gc_probe.GcProbe", cwd=tmp_path,
-    )  # fmt: skip
+    probe = [
+        "--trainer.max_steps",
+        "1",
+        "--trainer.limit_val_batches",
+        "1",
+        "--trainer.callbacks+=gc_probe.GcProbe",
+    ]
+    run_cli(*fit_args(data, *probe), cwd=tmp_path)
     state = json.loads((tmp_path / "gc_state.json").read_text())
     assert state["enabled"]
     assert state["frozen"] > 100_000  # PyTorch's, Lightning's and the run's own objects at start-up
-
-
-def test_resuming_does_nothing_where_start_up_did_not_pause_the_collector():
-    assert gc.isenabled()
-    frozen = gc.get_freeze_count()
-    resume_collection()
-    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -7,7 +7,7 @@ import torch
 
 from rnn_lightning.cli.main import main
 from rnn_lightning.workarounds.nvml_cuda_check import NVML_CHECK, drop_nvml_check_without_gpus
-from tests.conftest import CONFIGS
+from tests.conftest import fit_args
 
 needs_cuda_build = pytest.mark.skipif(not torch.backends.cuda.is_built(), reason="a CPU-only PyTorch")
 
@@ -38,8 +38,5 @@ def test_with_a_gpu_or_without_the_variable_nothing_changes(monkeypatch):
 def test_a_fit_on_a_machine_without_gpus_drops_it(fake_data_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(NVML_CHECK, "1")
-    args = ["fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(fake_data_dir)]
-    args += ["--trainer.max_steps", "2", "--trainer.enable_progress_bar", "false"]
-    args += ["--test_after_fit", "false"]
-    assert main(args) == 0
+    assert main(fit_args(fake_data_dir, "--trainer.max_steps", "2")) == 0
     assert NVML_CHECK not in os.environ

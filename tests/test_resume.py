@@ -7,27 +7,7 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import CONFIGS, run_cli
-
-
-def fit_args(data_dir, *extra: str) -> list[str]:
-    return [
-        "fit",
-        "--config",
-        str(CONFIGS / "default.yaml"),
-        "--data.data_dir",
-        str(data_dir),
-        "--trainer.enable_progress_bar",
-        "false",
-        "--test_after_fit",
-        "false",
-        *extra,
-    ]
-
-
-def weights(checkpoint_path):
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    return checkpoint["global_step"], checkpoint["state_dict"]
+from tests.conftest import checkpoint_weights, fit_args, run_cli
 
 
 def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
@@ -40,14 +20,14 @@ def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
         *fit_args(real_data_dir, "--trainer.max_steps", "600", "--ckpt_path", "last"), cwd=split
     )
     assert "Step 400," in resumed.stdout and "Step 200," not in resumed.stdout  # it continued, not restarted
-    step_a, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
-    step_b, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    step_a, state_a = checkpoint_weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step_b, state_b = checkpoint_weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
     assert step_a == step_b == 600
     assert state_a.keys() == state_b.keys()
     for name in state_a:
         assert torch.equal(state_a[name], state_b[name]), name
     # the first run's folder is left as it was: the resumed run wrote a folder of its own
-    assert weights(split / "lightning_logs/version_0/checkpoints/last.ckpt")[0] == 300
+    assert checkpoint_weights(split / "lightning_logs/version_0/checkpoints/last.ckpt")[0] == 300
 
 
 def test_resume_with_dropout_is_bit_exact(fake_data_dir, tmp_path):
@@ -58,8 +38,8 @@ def test_resume_with_dropout_is_bit_exact(fake_data_dir, tmp_path):
     run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "30"), cwd=straight)
     run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "13"), cwd=split)
     run_cli(*fit_args(fake_data_dir, *dropout, "--trainer.max_steps", "30", "--ckpt_path", "last"), cwd=split)
-    _, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
-    _, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    _, state_a = checkpoint_weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    _, state_b = checkpoint_weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
     for name in state_a:
         assert torch.equal(state_a[name], state_b[name]), name
 
@@ -89,7 +69,7 @@ def test_signal_saves_the_step_reached_and_resume_continues(fake_data_dir, tmp_p
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
-    step, _state = weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step, _state = checkpoint_weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
     assert step >= 200
     resumed = run_cli(
         *fit_args(fake_data_dir, "--trainer.max_steps", str(step + 7), "--data.batch_size", "16"),
@@ -98,4 +78,4 @@ def test_signal_saves_the_step_reached_and_resume_continues(fake_data_dir, tmp_p
         cwd=tmp_path,
     )
     assert "Optimization Finished!" in resumed.stdout
-    assert weights(tmp_path / "lightning_logs/version_1/checkpoints/last.ckpt")[0] == step + 7
+    assert checkpoint_weights(tmp_path / "lightning_logs/version_1/checkpoints/last.ckpt")[0] == step + 7

@@ -18,7 +18,7 @@ from PIL import Image
 from torchvision.datasets import MNIST
 
 from rnn_lightning.data.image_files import to_mnist_form
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, FEW_STEPS, fit_args, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
 
@@ -152,12 +152,7 @@ def test_an_unknown_address_is_a_json_404(server):
 
 def fit_a_few_steps(folder: Path, *overrides: str) -> None:
     """A run of the default config for three steps on generated data: `last` in `folder` serves it."""
-    data = make_fake_mnist(folder / "data")
-    run_cli(
-        "fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data),
-        "--trainer.max_steps", "3", "--trainer.limit_val_batches", "1",
-        "--trainer.enable_progress_bar", "false", "--test_after_fit", "false", *overrides, cwd=folder,
-    )  # fmt: skip
+    run_cli(*fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides), cwd=folder)
 
 
 def assert_stopped_cleanly(process) -> None:

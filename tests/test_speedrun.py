@@ -6,16 +6,13 @@ import torch
 import yaml
 
 from rnn_lightning.cli.main import main
-from tests.conftest import CONFIGS, run_cli
-from tests.test_resume import fit_args, weights
+from tests.conftest import CONFIGS, checkpoint_weights, fit_args, run_cli
 
 SPEEDRUN = ["--config", str(CONFIGS / "speedrun.yaml"), "--data.batch_size", "16"]
 
 
 def speedrun_args(data_dir, *extra: str) -> list[str]:
-    arguments = fit_args(data_dir, *extra)
-    arguments[arguments.index("--config") : arguments.index("--config") + 2] = SPEEDRUN
-    return arguments
+    return fit_args(data_dir, "--data.batch_size", "16", *extra, config="speedrun.yaml")
 
 
 @pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
@@ -25,7 +22,7 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
         "--test_after_fit", "true", cwd=tmp_path,
     )  # fmt: skip
     assert "Testing Accuracy:" in result.stdout
-    step, state = weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step, state = checkpoint_weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
     assert step == 8 and all(torch.isfinite(value).all() for value in state.values())
 
 
@@ -40,8 +37,8 @@ def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop)
     run_cli(*speedrun_args(fake_data_dir, *first), cwd=split)
     resumed = ["--trainer.max_steps", "30", "--ckpt_path", "last", *validate]
     run_cli(*speedrun_args(fake_data_dir, *resumed), cwd=split)
-    step_a, state_a = weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
-    step_b, state_b = weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
+    step_a, state_a = checkpoint_weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
+    step_b, state_b = checkpoint_weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
     assert step_a == step_b == 30
     for name in state_a:
         assert torch.equal(state_a[name], state_b[name]), name

@@ -1,10 +1,9 @@
 """The garbage collector during start-up: paused while a command imports PyTorch and Lightning and builds
 its objects, then told to leave what start-up built alone.
 
-Importing them and building the run leaves about 680,000 objects that live as long as the process
-(`gc.get_freeze_count()` when a `fit` starts); the collector's full collections walk all of them, again
-and again as they pile up: seven full collections, 0.8 s, before a `fit` of `configs/speedrun.yaml`
-trained its first step (timed with `gc.callbacks`). Frozen, they are never walked again; what the run
+Importing them and building the run leaves hundreds of thousands of objects that live as long as the
+process; the collector's full collections walk all of them, again and again as they pile up, before the
+first step (docs/time_to_accuracy.md has the cost). Frozen, they are never walked again; what the run
 itself creates is collected as usual."""
 
 import gc

@@ -41,8 +41,7 @@ class MNISTDataModule(L.LightningDataModule):
         data_dir: root folder in torchvision's layout (`<data_dir>/MNIST/raw/`); downloaded into if missing.
         batch_size: samples per step on each process (under DDP the global batch is this times world size).
         eval_batch_size: samples per validation, test and predict batch (None: `batch_size`). With no
-            gradients to keep, larger batches cost less per image: the speedrun's 512 takes its five
-            validations and its test 0.3 s sooner than 128.
+            gradients to keep, larger batches cost less per image (docs/time_to_accuracy.md).
         num_workers: processes decoding image files in `predict`; the in-memory splits need none.
         dataset: `mnist` or `fashion_mnist` (same format, ten clothing classes).
         sequence: `rows` (28 steps of 28 pixels, the tutorial), `pixels` (784 steps of 1) or `permuted`.

@@ -117,9 +117,9 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> dict[str, Tensor]:
         loss, logits, labels = self._step(batch, self.hparams.label_smoothing)
-        # `self.log` costs about 0.5 ms a call on CPU (Lightning moves its result buffers each time), a
-        # tenth of a step of this small model; so log, and compute the training accuracy, only on the
-        # steps whose values the logger writes (every `log_every_n_steps`), as it would have anyway.
+        # `self.log` is dear next to a step of this small model (Lightning moves its result buffers at each
+        # call; docs/performance.md); so log, and compute the training accuracy, only on the steps whose
+        # values the logger writes (every `log_every_n_steps`), as it would have anyway.
         if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.train_acc(logits, labels)
             self.log("train/loss", loss)

@@ -1,5 +1,5 @@
 """Workaround: end a command without the interpreter's final teardown, which frees PyTorch's, Lightning's
-and matplotlib's modules one by one (1.3 s of every command, measured in docs/time_to_accuracy.md).
+and matplotlib's modules one by one (its cost a command: docs/time_to_accuracy.md).
 
 Upstream: none. CPython has no public way to run the atexit handlers and then skip the teardown; this
 calls its private `atexit._run_exitfuncs` (checked on CPython 3.11 and 3.12), then `os._exit`.
@@ -18,8 +18,7 @@ from typing import NoReturn
 
 def exit_now(code: int) -> NoReturn:
     """Ends the process as `sys.exit(code)` would, less the interpreter's final teardown, which frees
-    PyTorch's, Lightning's and matplotlib's modules one by one: 1.3 s of every command here (`fit` of
-    the speedrun config measured with and without it), needed by nothing of ours. What a normal exit
+    PyTorch's, Lightning's and matplotlib's modules one by one, needed by nothing of ours. What a normal exit
     does that matters still happens first: other threads are joined, atexit handlers run (logging,
     multiprocessing, TensorBoard), and the standard streams are flushed."""
     for thread in threading.enumerate():

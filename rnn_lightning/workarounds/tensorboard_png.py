@@ -1,7 +1,7 @@
 """Workaround: a PNG file's bytes into TensorBoard as an image summary, as written.
 
-`SummaryWriter.add_image` takes pixels and encodes them to PNG again (0.108 s against 0.027 s for the
-report's pictures, `benchmarks/evaluation_report.py`), and `add_figure` draws the figure a second time.
+`SummaryWriter.add_image` takes pixels and encodes them to PNG again (`benchmarks/evaluation_report.py`
+times both ways), and `add_figure` draws the figure a second time.
 The summary is built here from the PNG's own bytes and handed to the writer's private
 `_get_file_writer()`, as `add_image` itself does: it reopens the event file when Lightning has closed
 the writer at the end of a run (a report drawn after `trainer.test` returned).
