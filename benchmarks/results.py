@@ -10,14 +10,12 @@ is read from `data/` (`bash benchmarks/fashion_data.sh` puts it there); it is sk
 
 import argparse
 import platform
-import re
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+from time_to_accuracy import PROJECT, run_fit  # the same whole command, timed the same way
+
 RUNS = {  # name: (config, extra options shown in the table)
     "default": ("default.yaml", []),
     "tuned": ("tuned.yaml", []),
@@ -25,27 +23,6 @@ RUNS = {  # name: (config, extra options shown in the table)
     "pixels": ("pixels.yaml", ["--trainer.max_steps", "300"]),
     "permuted": ("permuted.yaml", ["--trainer.max_steps", "300"]),
 }
-
-
-def run(config: str, extra: list[str], data_dir: Path) -> tuple[float, str, str]:
-    with tempfile.TemporaryDirectory() as workdir:
-        command = [
-            sys.executable,
-            "-m",
-            "rnn_lightning",
-            "fit",
-            "--config",
-            str(PROJECT / "configs" / config),
-        ]
-        command += ["--trainer.enable_progress_bar", "false", *extra, "--data.data_dir", str(data_dir)]
-        started = time.time()
-        result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=3600)
-        wall = time.time() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
-    whole = re.search(r"Testing Accuracy: ([0-9.]+) \(10000", result.stdout).group(1)
-    first = re.search(r"Testing Accuracy: ([0-9.]+) \(first 128", result.stdout).group(1)
-    return wall, whole, first
 
 
 def main() -> None:
@@ -67,9 +44,10 @@ def main() -> None:
         if name == "fashion" and not (data_dir / "FashionMNIST" / "raw").is_dir():
             print(f"| `{config}` | skipped: run `bash benchmarks/fashion_data.sh` first | | | |", flush=True)
             continue
-        wall, whole, first = run(config, extra, data_dir)
+        run = run_fit(config, str(data_dir), None, "--trainer.enable_progress_bar", "false", *extra)
         shown = " ".join(["python -m rnn_lightning fit --config", f"configs/{config}", *extra])
-        print(f"| `{config}` | `{shown}` | {wall:.0f} s | {whole} | {first} |", flush=True)
+        figures = f"{run['wall']:.0f} s | {run['test_acc']:.4f} | {run['first_128']:.4f}"
+        print(f"| `{config}` | `{shown}` | {figures} |", flush=True)
 
 
 if __name__ == "__main__":
