@@ -99,8 +99,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         # that a missing or unreadable file is one clear line, not a traceback from torch.load.
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if path is not None and path != "last":
-            load_checkpoint(Path(path))
+        self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
 
     def before_fit(self) -> None:
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
@@ -121,7 +120,9 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
         if (path := arguments.get("ckpt_path")) is not None:
-            check_model_shape(Path(path), load_checkpoint(Path(path))["state_dict"], self.model)
+            checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
+            checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))
+            check_model_shape(Path(path), checkpoint["state_dict"], self.model)
         self.trainer.callbacks.extend(callbacks)
         drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (workarounds/)
         resume_collection()  # start-up is over: what it built is frozen (garbage_collector.py)

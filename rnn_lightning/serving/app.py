@@ -52,7 +52,7 @@ async def request_image(request: Request, limit: int) -> Tensor:
     too_large = HTTPException(413, f"the upload is over the {limit:,}-byte limit")
     if int(request.headers.get("content-length") or 0) > limit:
         raise too_large
-    body = b""
+    body = bytearray()  # grows in place: `bytes +=` would copy the whole body at every chunk
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
