@@ -20,6 +20,7 @@ _HOMES = {
     "MNISTDataModule": "rnn_lightning.data.datamodule",
     "RecurrentNetwork": "rnn_lightning.model.network",
     "SequenceClassifier": "rnn_lightning.model.classifier",
+    "StderrProgressBar": "rnn_lightning.training.progress_bar",
     "StopOnNonFiniteLoss": "rnn_lightning.training.divergence",
     "TrainingHistory": "rnn_lightning.training.history",
 }

@@ -148,7 +148,8 @@ def test_missing_data_is_one_line_and_non_zero(tmp_path):
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("rnn-lightning: error:")]
+    prefix = "python -m rnn_lightning: error:"
+    errors = [line for line in result.stderr.splitlines() if line.startswith(prefix)]
     assert len(errors) == 1 and "train-images-idx3-ubyte" in errors[0]
 
 

@@ -77,10 +77,10 @@ def test_permuted_checkpoint_brings_its_pixel_order(data_dir, tmp_path, capsys):
     test += ["--ckpt_path", str(checkpoint), "--trainer.enable_progress_bar", "false"]
     capsys.readouterr()
     assert main(test) == 0
-    same = capsys.readouterr().out
+    same = capsys.readouterr().err
     assert "its own pixel order" not in same
     assert main([*test, "--data.permutation_seed", "7"]) == 0  # a config naming another order
-    other = capsys.readouterr().out
+    other = capsys.readouterr().err
     assert "Reading images as the checkpoint was trained" in other
 
     def accuracy(out):

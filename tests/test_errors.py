@@ -15,7 +15,7 @@ def fail(capsys, *args: str) -> str:
     err = capsys.readouterr().err
     assert status == 2, err
     assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.startswith("rnn-lightning: error:")]
+    lines = [line for line in err.splitlines() if line.startswith("python -m rnn_lightning: error:")]
     assert len(lines) == 1, err
     return lines[0]
 

@@ -77,7 +77,7 @@ def test_a_fit_leaves_every_picture_with_values_that_agree(fit):
 
 def test_a_bidirectional_model_says_why_it_has_no_accuracy_by_row(fit, capsys):
     run = fit("--model.bidirectional", "true")
-    assert "No accuracy by row: a bidirectional model" in capsys.readouterr().out
+    assert "No accuracy by row: a bidirectional model" in capsys.readouterr().err
     assert not (run / "accuracy_by_row.csv").exists()
     for name in ("confusion_matrix", "errors", "calibration"):
         assert (run / f"{name}.png").is_file()

@@ -218,7 +218,7 @@ def serve_fails(tmp_path, *options: str, env=None) -> str:
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rnn-lightning: error:"), lines
+    assert len(lines) == 1 and lines[0].startswith("python -m rnn_lightning: error:"), lines
     return lines[0]
 
 

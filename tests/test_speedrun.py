@@ -61,7 +61,8 @@ def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
     assert main(args) == 2
     error = capsys.readouterr().err.strip()
     assert (
-        error.startswith("rnn-lightning: error: lr_scheduler OneCycleLR spans 20 steps") and "\n" not in error
+        error.startswith("python -m rnn_lightning: error: lr_scheduler OneCycleLR spans 20 steps")
+        and "\n" not in error
     )
 
 

@@ -35,7 +35,7 @@ SUBCOMMANDS = {
     "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
     "validate": "Measure a checkpoint on the 5,000 validation images.",
     "test": "Measure a checkpoint on the 10,000 test images; writes the report pictures.",
-    "predict": "Classify image files (data.predict_path) or the test set with a checkpoint.",
+    "predict": "Classify image files (data.predict_path) or the test set with a checkpoint, in fp32.",
 }
 
 
@@ -88,9 +88,13 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
             trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
         fit_one_cycle_to_the_run(config)
-        # Predicting a few images needs one process; several would each hold a share of the outputs.
-        if self.subcommand == "predict" and trainer.devices == "auto":
-            trainer.devices = 1
+        if self.subcommand == "predict":
+            # One question, one answer: predict in fp32, as `serve` does, whatever precision the run was
+            # trained at (mixed precision keeps fp32 weights; the checkpoint holds them).
+            trainer.precision = "32-true"
+            # Predicting a few images needs one process; several would each hold a share of the outputs.
+            if trainer.devices == "auto":
+                trainer.devices = 1
 
     @override
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:

@@ -19,9 +19,11 @@ def main(args: list[str] | None = None) -> int:
     from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+    from rnn_lightning.cli.library_noise import silence_library_noise
     from rnn_lightning.cli.lightning_cli import build_cli, program_name
     from rnn_lightning.errors import RnnLightningError
 
+    silence_library_noise()
     argv = sys.argv[1:] if args is None else args
     try:
         if argv[:1] == ["serve"]:  # not a Trainer subcommand: its own parser, listed in --help
@@ -30,11 +32,11 @@ def main(args: list[str] | None = None) -> int:
             return serve(argv[1:], f"{program_name()} serve")
         build_cli(args)
     except (RnnLightningError, ArgumentError) as error:
-        print(f"rnn-lightning: error: {one_line(str(error))}", file=sys.stderr)
+        print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except SIGTERMException:
         print(
-            "rnn-lightning: stopped by a signal; resume with the same command and --ckpt_path last",
+            f"{program_name()}: stopped by a signal; resume with the same command and --ckpt_path last",
             file=sys.stderr,
         )
         return 130

@@ -1,6 +1,7 @@
 """MNIST (or Fashion-MNIST) served as sequences, split as the tutorial's `read_data_sets` split it."""
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -188,6 +189,7 @@ class MNISTDataModule(L.LightningDataModule):
         )
         print(
             f"Reading images as the checkpoint was trained: sequence {kind!r}, its own pixel order",
+            file=sys.stderr,
             flush=True,
         )
 

@@ -2,6 +2,7 @@
 probabilities are calibrated, as files in the run's folder and images in TensorBoard."""
 
 import csv
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -43,6 +44,7 @@ class EvaluationReport(L.Callback):
             print(
                 "No accuracy by row: a bidirectional model reads every row from both ends before it "
                 "answers, so it has no answer after the first rows to measure",
+                file=sys.stderr,
                 flush=True,
             )
         if log_dir is None:  # fast_dev_run: no run folder

@@ -51,8 +51,10 @@ class PredictionReport(L.Callback):
                 writer = csv.writer(file)
                 writer.writerow(["path", "digit", "probability"])
                 writer.writerows((name, digit, f"{probability:.6f}") for name, digit, probability in rows)
+        from rnn_lightning.cli.lightning_cli import program_name  # here: the CLI imports this module
+
         for path, reason in datamodule.unreadable:
-            print(f"rnn-lightning: cannot read {path} as an image: {reason}", file=sys.stderr)
+            print(f"{program_name()}: cannot read {path} as an image: {reason}", file=sys.stderr)
         sys.stdout.flush()
         if datamodule.unreadable:
             total = len(rows) + len(datamodule.unreadable)

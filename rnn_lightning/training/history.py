@@ -1,11 +1,13 @@
 """The tutorial's running report: a line every `interval` steps, and the performance plot at the end."""
 
 import csv
+import sys
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 from torchmetrics.functional.classification import multiclass_accuracy
+from tqdm import tqdm
 from typing_extensions import override
 
 from rnn_lightning.report.figures import performance_figure
@@ -30,13 +32,11 @@ class TrainingHistory(L.Callback):
         self.val_records: list[tuple[int, float]] = []  # (step, accuracy)
 
     def _report(self, trainer: L.Trainer, line: str) -> None:
-        if not trainer.is_global_zero:
-            return
-        bar = trainer.progress_bar_callback
-        if bar is not None and hasattr(bar, "print"):
-            bar.print(line)  # keeps the progress bar intact
-        else:
-            print(line, flush=True)
+        """Prints `line` to stdout on rank zero. `tqdm.write` lifts any open progress bar (on stderr) off
+        the terminal line and redraws it after, and prints as well once the bars are closed, as at fit end."""
+        if trainer.is_global_zero:
+            tqdm.write(line, file=sys.stdout)
+            sys.stdout.flush()
 
     @override
     def on_train_batch_end(

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -26,7 +27,9 @@ class CheckpointOnInterrupt(L.Callback):
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self._restore()  # a second Ctrl-C raises KeyboardInterrupt as usual
         print(
-            "\nInterrupted: stopping after this step and saving it (Ctrl-C again to stop at once)", flush=True
+            "\nInterrupted: stopping after this step and saving it (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+            flush=True,
         )
         os.kill(os.getpid(), signal.SIGTERM)
 

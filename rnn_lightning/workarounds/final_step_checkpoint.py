@@ -9,6 +9,7 @@ https://github.com/ecmwf/anemoi-training/issues/183. Checked on Lightning 2.6.6.
 tests/test_checkpoint.py, tests/test_resume.py and tests/test_divergence.py fail if the private names go.
 """
 
+import sys
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +41,21 @@ class FinalStepCheckpoint(ModelCheckpoint):
         # Lightning formats this key (a repr of the settings) at every hook call, six a training step;
         # the settings are fixed once built, so format it once.
         return super().state_key
+
+    _stage: str | None = None  # the stage of the Trainer's run: only `fit` saves checkpoints
+
+    @override
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        self._stage = stage
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        # `test` and `predict` save no checkpoint, so the saved bookkeeping has no use there; Lightning
+        # would warn on every such run that its folder differs from the new run's ("The dirpath has
+        # changed..."). Resuming a fit (`setup` runs before the restore) still loads it.
+        if self._stage == "fit":
+            super().load_state_dict(state_dict)
 
     @override
     def on_train_batch_end(
@@ -83,7 +99,7 @@ class FinalStepCheckpoint(ModelCheckpoint):
         ):
             return
         self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-        print(f"Saved {self.last_model_path} at step {trainer.global_step}", flush=True)
+        print(f"Saved {self.last_model_path} at step {trainer.global_step}", file=sys.stderr, flush=True)
 
     @override
     def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
