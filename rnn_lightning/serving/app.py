@@ -34,8 +34,14 @@ def app_from_environment() -> FastAPI:
     return create_app(**json.loads(os.environ[SETTINGS_VARIABLE]))
 
 
-def answer_batch(reader: DigitReader, images: list[Tensor]) -> list[bytes]:
-    """One pass of the network over a batch; each answer as JSON bytes, by orjson straight from numpy."""
+def answer_requests(reader: DigitReader, items: list[tuple[Tensor, bool]]) -> list[bytes]:
+    """The batcher's work: a batch of (image, whether `inside` is wanted)."""
+    return answer_batch(reader, [image for image, _ in items], [inside for _, inside in items])
+
+
+def answer_batch(reader: DigitReader, images: list[Tensor], inside: list[bool] | None = None) -> list[bytes]:
+    """One pass of the network over a batch; each answer as JSON bytes, by orjson straight from numpy.
+    The internals are computed only for the images whose `inside` is true."""
     probabilities, steps = (None if t is None else t.cpu().numpy() for t in reader.read(torch.stack(images)))
     answers = []
     for row, image in enumerate(images):
@@ -43,8 +49,52 @@ def answer_batch(reader: DigitReader, images: list[Tensor]) -> list[bytes]:
         answer = {"digit": digit, "probability": probabilities[row, digit], "input": image.numpy()}
         answer |= {"probabilities": probabilities[row], "steps": None if steps is None else steps[row]}
         answer |= {"steps_note": NO_READING} if steps is None else {}
-        answers.append(orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY))
-    return answers
+        answers.append(answer)
+    wanted = [row for row, wants in enumerate(inside or ()) if wants]
+    if wanted:
+        add_inside(reader, [images[row] for row in wanted], [answers[row] for row in wanted])
+    return [orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY) for answer in answers]
+
+
+def add_inside(reader: DigitReader, images: list[Tensor], answers: list[dict]) -> None:
+    """Adds `inside` to each answer: every layer's gates and states after each row (top layer last) and
+    each top unit's contribution to the answered digit's logit; null with a note for a bidirectional model."""
+    if not reader.network.reads_in_order:
+        for answer in answers:
+            answer |= {"inside": None, "inside_note": NO_READING}
+        return
+    found = reader.look_inside(torch.stack(images), torch.tensor([answer["digit"] for answer in answers]))
+    layers = []
+    for layer in found.layers:  # to numpy once for the batch; each answer takes its own row
+        layers.append({"gates": {name: gate.cpu().numpy() for name, gate in layer.gates.items()}})
+        if layer.cell_state is not None:
+            layers[-1]["cell_state"] = layer.cell_state.cpu().numpy()
+        layers[-1]["hidden"] = layer.hidden.cpu().numpy()
+    contribution = found.contribution.cpu().numpy()
+    for row, answer in enumerate(answers):
+        answer["inside"] = {
+            "cell": found.cell,
+            "units": found.units,
+            "layers": [{key: own_row(value, row) for key, value in layer.items()} for layer in layers],
+            "contribution": contribution[row],
+        }
+
+
+def own_row(value, row: int):
+    """One image's part of a batch's array, or of a dict of them (the gates)."""
+    return {name: array[row] for name, array in value.items()} if isinstance(value, dict) else value[row]
+
+
+def inside_wanted(request: Request) -> bool:
+    """`?inside=true` (or 1); absent, false or 0: the plain answer. Anything else is a `UserInputError`."""
+    if not request.scope.get("query_string"):
+        return False
+    value = request.query_params.get("inside")
+    if value is None or value.lower() in ("false", "0"):
+        return False
+    if value.lower() in ("true", "1"):
+        return True
+    raise UserInputError(f"inside must be true or false, not {value[:40]!r}")
 
 
 async def request_image(request: Request, limit: int) -> Tensor:
@@ -106,7 +156,7 @@ def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, b
     async def lifespan(app: FastAPI):
         if threads > 0:
             torch.set_num_threads(threads)
-        answer = partial(answer_batch, DigitReader(checkpoint, device))
+        answer = partial(answer_requests, DigitReader(checkpoint, device))
         async with DynamicBatcher(answer, max_batch_size, batch_timeout) as app.state.batcher:
             # What start-up built lives as long as the server: frozen, the collector's full collections
             # never walk it again (they stalled requests under load: docs/serving.md).
@@ -134,11 +184,12 @@ def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, b
         if answer := refused(request):
             return answer
         try:
+            inside = inside_wanted(request)
             image = await request_image(request, max_upload_bytes)
         except UserInputError as bad:
             return error(400, str(bad))
         try:
-            return Response(await app.state.batcher.submit(image), media_type="application/json")
+            return Response(await app.state.batcher.submit((image, inside)), media_type="application/json")
         except Exception as failure:  # the server's fault, never the input's: one line, no traceback
             return error(500, f"the model failed on this image: {failure}".splitlines()[0])
 

@@ -10,6 +10,7 @@ from torch import Tensor
 from rnn_lightning.data.sequences import ToSequence
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.model.checkpoint_files import load_checkpoint
+from rnn_lightning.model.inside import Inside, look_inside
 from rnn_lightning.model.network import RecurrentNetwork
 
 _NETWORK_ARGUMENTS = set(inspect.signature(RecurrentNetwork.__init__).parameters) - {"self"}
@@ -49,3 +50,9 @@ class DigitReader:
             return self.network(sequences).float().softmax(-1), None
         logits, by_point = self.network.reading(sequences)
         return logits.float().softmax(-1), by_point.float().softmax(-1)
+
+    @torch.inference_mode()
+    def look_inside(self, images: Tensor, answers: Tensor) -> Inside:
+        """Every layer's gates and states after each row of `images` (uint8, batch x 28 x 28), and each
+        top unit's share of the logit of `answers` (batch,); the network must read in order."""
+        return look_inside(self.network, self.to_sequence(images.to(self.device)), answers.to(self.device))

@@ -1,0 +1,62 @@
+"""The test pass's view inside the network, as torchmetrics states summed over processes (DDP counts each
+image once): each gate's mean opening and spread at each row, and each unit's mean final hidden state
+for each true class. Updated from `rnn_lightning.model.inside.look_inside`."""
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+from typing_extensions import override
+
+from rnn_lightning.model.inside import GATE_NAMES, Inside
+from rnn_lightning.model.network import READING_POINTS
+
+
+class GatesByRow(Metric):
+    """Per layer, gate and row: the mean and standard deviation of the gate's values over every image
+    and unit, from summed values and squares. A plain RNN has no gates: its hidden state stands in."""
+
+    full_state_update = False
+
+    def __init__(self, cell: str, num_layers: int, points: int = READING_POINTS, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.names = GATE_NAMES[cell] or ("hidden",)
+        shape = (num_layers, len(self.names), points)
+        for name in ("total", "squares"):
+            self.add_state(name, torch.zeros(shape, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.tensor(0, dtype=torch.float64), dist_reduce_fx="sum")
+
+    @override
+    def update(self, inside: Inside) -> None:
+        for layer, found in enumerate(inside.layers):
+            for index, name in enumerate(self.names):
+                values = (found.gates.get(name, found.hidden)).double()  # (batch, points, units)
+                self.total[layer, index] += values.sum((0, 2))
+                self.squares[layer, index] += values.square().sum((0, 2))
+        self.count += inside.contribution.numel()  # images x units
+
+    @override
+    def compute(self) -> dict[str, Tensor]:
+        count = self.count.clamp(min=1)
+        mean = self.total / count
+        return {"mean": mean, "std": (self.squares / count - mean.square()).clamp(min=0).sqrt()}
+
+
+class MemoryByDigit(Metric):
+    """Each top-layer unit's mean final hidden state over the images of each true class."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int, units: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_state("total", torch.zeros(num_classes, units, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.zeros(num_classes, dtype=torch.float64), dist_reduce_fx="sum")
+
+    @override
+    def update(self, inside: Inside, labels: Tensor) -> None:
+        final = inside.layers[-1].hidden[:, -1].double()
+        self.total.index_add_(0, labels, final)
+        self.count.index_add_(0, labels, torch.ones_like(labels, dtype=torch.float64))
+
+    @override
+    def compute(self) -> dict[str, Tensor]:
+        return {"mean": self.total / self.count.clamp(min=1)[:, None], "images": self.count}
