@@ -1,18 +1,23 @@
 """The drawing page in a real browser: Debian's Chromium driven by Playwright (its own browser download
 cannot work offline). In CI (CI=true) a missing browser fails the test instead of skipping it."""
 
+import base64
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from tests.serving import running_server
+from rnn_lightning.data.image_files import to_mnist_form
+from tests.conftest import CONFIGS, run_cli
+from tests.serving import request, running_server
 
 CHROMIUM = os.environ.get("RNN_LIGHTNING_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SEVEN = ((90, 60), (190, 60), (150, 150), (120, 230))  # a 7 on the 280-pixel pad: the bar, then the stem
 
 
 @pytest.fixture(scope="module")
@@ -34,46 +39,101 @@ def browser():
         launched.close()
 
 
-def test_draw_a_digit_then_pick_a_file(browser, trained_checkpoint, real_data_dir, tmp_path):
+@pytest.fixture(scope="module")
+def served(trained_checkpoint, tmp_path_factory):
+    """The base URL of `serve` on the trained checkpoint, for every test of this file."""
+    with running_server(trained_checkpoint, tmp_path_factory.mktemp("page")) as (base, _):
+        yield base
+
+
+def open_page(browser, base: str, width: int = 1280, height: int = 900):
+    """(page, its list of JavaScript errors) of the page at `base`."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/")
+    return page, errors
+
+
+def draw(page, strokes=SEVEN) -> dict:
+    """Draws one stroke through `strokes` (pad pixels) with the mouse; the answer once the page is idle."""
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / 280
+    (x, y), *rest = strokes
+    page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
+    page.mouse.up()
+    page.wait_for_function("window.lastAnswer !== null && document.body.dataset.busy === 'false'")
+    return page.evaluate("window.lastAnswer")
+
+
+def canvas_png(page, path: Path) -> Path:
+    """The drawing pad saved as a PNG file, as the browser encodes it."""
+    url = page.evaluate("document.getElementById('pad').toDataURL('image/png')")
+    path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
+    return path
+
+
+def test_a_drawing_gets_the_answer_predict_gives_its_png(
+    browser, served, trained_checkpoint, real_data_dir, tmp_path
+):
+    page, errors = open_page(browser, served)
+    assert page.locator("#answer").inner_text() == "–"
+    shown = draw(page)
+    picture = canvas_png(page, tmp_path / "drawn.png")
+    with Image.open(picture) as opened:
+        assert shown["input"] == to_mnist_form(opened).tolist()  # the server's preprocessing, not a copy
+    predicted = run_cli(
+        "predict", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(real_data_dir),
+        "--ckpt_path", str(trained_checkpoint), "--data.predict_path", str(picture),
+        "--trainer.enable_progress_bar", "false", cwd=tmp_path,
+    )  # fmt: skip
+    line = next(line for line in predicted.stdout.splitlines() if line.startswith(str(picture)))
+    digit, probability = line.split()[1:]
+    assert (shown["digit"], f"{shown['probability']:.4f}") == (int(digit), probability)
+    assert page.locator("#answer").inner_text() == digit
+    status, uploaded = request(f"{served}/predict", picture.read_bytes(), "image/png")  # the file path
+    assert status == 200 and uploaded["input"] == shown["input"]
+    assert np.allclose(uploaded["probabilities"], shown["probabilities"], atol=1e-6)
+    seen = page.evaluate(  # the 28x28 view shows the answer's input: one pixel per 7x7 block
+        """() => { const d = document.getElementById('seen').getContext('2d')
+                       .getImageData(0, 0, 196, 196).data;
+                   return Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 },
+                       (_, x) => d[((y * 7 + 3) * 196 + x * 7 + 3) * 4])); }"""
+    )
+    assert seen == shown["input"]
+    assert not errors, errors
+
+
+def test_the_reading_then_a_picked_file_then_a_phone(browser, served, real_data_dir, tmp_path):
     digit = MNIST(str(real_data_dir), train=False).data[0].numpy()  # a 7
     picture = tmp_path / "seven.png"
     Image.fromarray(255 - np.asarray(Image.fromarray(digit).resize((112, 112)))).save(picture)
-    with running_server(trained_checkpoint, tmp_path) as (base, _):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{base}/")
-        assert page.locator("#answer").inner_text() == "–"
-        box = page.locator("#pad").bounding_box()
-        page.mouse.move(box["x"] + 90, box["y"] + 60)
-        page.mouse.down()
-        for x, y in ((190, 60), (150, 150), (120, 230)):  # a 7: the bar, then the stem
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-        page.mouse.up()
-        page.wait_for_function("document.getElementById('answer').textContent.trim() !== '–'")
-        assert page.locator("#answer").inner_text().strip().isdigit()
-        shown = [float(v) for v in page.locator("#bars .bar").evaluate_all(
-            "bars => bars.map(bar => bar.getAttribute('aria-valuenow'))")]  # fmt: skip
-        assert len(shown) == 10 and abs(sum(shown) - 1) < 0.01  # the ten bars hold the answer's probabilities
-        assert "after reading row" in page.locator("#note").inner_text()
-        painted = page.evaluate(  # the reading's heatmap has been painted: some cell is not white
-            """() => { const c = document.getElementById('heat').getContext('2d');
-                       const d = c.getImageData(44, 22, 280, 280).data;
-                       for (let i = 0; i < d.length; i += 4) if (d[i] < 250 && d[i + 3] > 0) return true;
-                       return false; }"""
-        )
-        assert painted
-        page.screenshot(path=str(tmp_path / "drawn.png"))
+    page, errors = open_page(browser, served)
+    draw(page)
+    assert page.locator("#answer").inner_text().strip().isdigit()
+    shown = [float(v) for v in page.locator("#bars .bar").evaluate_all(
+        "bars => bars.map(bar => bar.getAttribute('aria-valuenow'))")]  # fmt: skip
+    assert len(shown) == 10 and abs(sum(shown) - 1) < 0.01  # the ten bars hold the answer's probabilities
+    assert "after reading row" in page.locator("#note").inner_text()
+    painted = page.evaluate(  # the reading's heatmap has been painted: some cell is not white
+        """() => { const c = document.getElementById('heat').getContext('2d');
+                   const d = c.getImageData(44, 22, 280, 280).data;
+                   for (let i = 0; i < d.length; i += 4) if (d[i] < 250 && d[i + 3] > 0) return true;
+                   return false; }"""
+    )
+    assert painted
 
-        page.locator("#file").set_input_files(str(picture))
-        page.wait_for_function("document.getElementById('status').textContent.startsWith('Read.')")
-        page.wait_for_function("document.getElementById('answer').textContent === '7'")
-        page.locator("#heat").hover()
-        assert page.locator("#rowinfo").inner_text().startswith("After row")
+    page.locator("#file").set_input_files(str(picture))
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('Read.')")
+    page.wait_for_function("document.getElementById('answer').textContent === '7'")
+    page.locator("#heat").hover()
+    assert page.locator("#rowinfo").inner_text().startswith("After row")
 
-        phone = browser.new_page(viewport={"width": 390, "height": 844})
-        phone.goto(f"{base}/")
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        phone.keyboard.press("Tab")
-        assert phone.evaluate("document.activeElement.id") == "clear"  # buttons are reachable by keyboard
-        assert not errors, errors
+    phone, phone_errors = open_page(browser, served, 390, 844)
+    assert phone.evaluate("document.scrollingElement.scrollWidth <= innerWidth")  # no sideways scrolling
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.id") == "clear"  # buttons are reachable by keyboard
+    assert not errors + phone_errors, errors + phone_errors
