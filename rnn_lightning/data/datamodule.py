@@ -13,10 +13,10 @@ from torchvision import datasets
 from typing_extensions import override
 
 from rnn_lightning.data.batches import BatchOrder, InMemoryBatches, RandomShift
-from rnn_lightning.errors import UserInputError
 from rnn_lightning.data.idx_files import check_idx_file
 from rnn_lightning.data.image_files import find_images, load_image
 from rnn_lightning.data.sequences import SequenceKind, ToSequence, fixed_permutation
+from rnn_lightning.errors import UserInputError
 
 VALIDATION_SIZE = 5000  # the tutorial's read_data_sets keeps the first 5,000 training images apart
 DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
