@@ -1,5 +1,7 @@
 """The data module: the tutorial's split, the sequence shapes, and the batch order."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from torchvision.datasets import MNIST
@@ -128,6 +130,39 @@ def test_missing_data_offline_names_folder_and_files(tmp_path, monkeypatch):
     assert str(tmp_path / "MNIST" / "raw") in message and "\n" not in message
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"):
         assert name in message
+
+
+def test_a_failed_download_leaves_no_folder_and_keeps_what_was_there(tmp_path, monkeypatch):
+    """torchvision's own download, from a mirror that refuses at once (nothing leaves the machine)."""
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    new_root = tmp_path / "wrong" / "place"
+    with pytest.raises(UserInputError, match="could not be downloaded"):
+        MNISTDataModule(data_dir=str(new_root)).prepare_data()
+    assert not (tmp_path / "wrong").exists()
+    kept = tmp_path / "mine" / "MNIST" / "raw" / "notes.txt"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("mine")
+    with pytest.raises(UserInputError, match="could not be downloaded"):
+        MNISTDataModule(data_dir=str(tmp_path / "mine")).prepare_data()
+    assert sorted(path.name for path in kept.parent.iterdir()) == ["notes.txt"]
+
+
+def test_every_missing_data_error_gives_the_readmes_offline_advice(tmp_path, monkeypatch):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    offline = " ".join(readme[readme.index("## MNIST offline") :].split("\n## ")[0].split())
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    messages = []
+    for download in (True, False):
+        with pytest.raises(UserInputError) as error:
+            MNISTDataModule(data_dir=str(tmp_path), download=download).prepare_data()
+        messages.append(str(error.value))
+    with pytest.raises(UserInputError) as error:
+        MNISTDataModule(data_dir=str(tmp_path)).setup("fit")
+    messages.append(str(error.value))
+    for message in messages:
+        advice = message[message.index("put the four") :]
+        assert advice.startswith("put the four uncompressed files train-images-idx3-ubyte")
+        assert "(README: MNIST offline)" in advice and "put the four uncompressed files" in offline
 
 
 def test_prepare_data_does_not_download_when_files_exist(fake_data_dir, monkeypatch):

@@ -66,3 +66,41 @@ def test_a_minibatch_without_an_error_sits_on_the_error_axis_floor():
     assert list(lines["training minibatch"].get_xdata()) == [1, 200]
     assert errors.get_ylim()[0] > 0.01  # no floor far below to flatten the curve
     plt.close(figure)
+
+
+class BatchAndWeightsAtStepOne(L.Callback):
+    """Keeps what step 1 trained on, the loss its forward pass returned and the weights after its update."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if trainer.global_step == 1:
+            self.batch = [tensor.clone() for tensor in batch]
+            self.loss_before_update = float(outputs["loss"])
+            self.weights = {name: value.clone() for name, value in pl_module.state_dict().items()}
+
+
+def test_the_line_measures_the_batch_after_its_update_as_the_tutorial(tmp_path, fake_data_dir):
+    """The tutorial runs `train_op`, then `sess.run([loss_op, accuracy])` on the same batch."""
+    seen = BatchAndWeightsAtStepOne()
+    history = TrainingHistory(interval=4)
+    trainer = L.Trainer(
+        default_root_dir=tmp_path,
+        accelerator="cpu",
+        callbacks=[seen, history],
+        max_steps=2,
+        limit_val_batches=0,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        logger=False,
+    )
+    model = SGDClassifier(hidden_size=16)
+    trainer.fit(model, MNISTDataModule(data_dir=str(fake_data_dir), batch_size=32))
+    model.load_state_dict(seen.weights)
+    model.eval()
+    sequences, labels = seen.batch
+    with torch.no_grad():
+        logits = model(sequences)
+    step, loss, accuracy = history.train_records[0]
+    assert step == 1
+    assert loss == pytest.approx(float(torch.nn.functional.cross_entropy(logits, labels)), abs=1e-6)
+    assert accuracy == pytest.approx(float((logits.argmax(1) == labels).float().mean()))
+    assert abs(loss - seen.loss_before_update) > 1e-4  # lr 0.01 moves the loss: before and after differ

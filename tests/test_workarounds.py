@@ -134,6 +134,14 @@ def test_lightning_still_lists_subcommands_through_its_private_parser_parts():
     assert "Train a model" in result.stdout and "serve" in result.stdout  # ours, not the Trainer's lines
 
 
+def test_ckpt_path_help_says_what_last_means_here_not_lightnings_keywords():
+    for subcommand in ("fit", "test", "predict"):
+        text = " ".join(run_cli(subcommand, "--help", cwd=CONFIGS).stdout.split())
+        ckpt_help = text[text.index("--ckpt_path CKPT_PATH ") :][:300]
+        assert "`last`: the newest run's checkpoints/last.ckpt" in ckpt_help
+        assert "hpc" not in ckpt_help and "registry" not in ckpt_help  # Lightning's own words gone
+
+
 def test_lightnings_profiler_teardown_still_fails_on_an_uninitialised_copy():
     from rnn_lightning.workarounds.null_profiler import NullProfiler
 

@@ -38,6 +38,13 @@ SUBCOMMANDS = {
     "predict": "Classify image files (data.predict_path) or the test set with a checkpoint, in fp32.",
 }
 
+EVALUATING = ("validate", "test", "predict")
+_CHECKPOINT = "a checkpoint file, or `last`: the newest run's checkpoints/last.ckpt under lightning_logs/"
+CHECKPOINT_HELP = {
+    "fit": {"ckpt_path": f"Resume training from {_CHECKPOINT} (resumed exactly: data order, step, state)."},
+    **{name: {"ckpt_path": f"The weights to use: {_CHECKPOINT}."} for name in EVALUATING},
+}
+
 
 def program_name() -> str:
     """How the user called us: `rnn-lightning` (the console script) or `python -m rnn_lightning`."""
@@ -55,6 +62,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     cleanly on Ctrl-C, tests the final weights after fit and reports predictions."""
 
     SUBCOMMAND_HELP = SUBCOMMANDS
+    ARGUMENT_HELP = CHECKPOINT_HELP
 
     @override
     def extra_subcommands(self) -> dict:

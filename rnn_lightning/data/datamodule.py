@@ -1,6 +1,5 @@
 """MNIST (or Fashion-MNIST) served as sequences, split as the tutorial's `read_data_sets` split it."""
 
-import os
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +12,7 @@ from torchvision import datasets
 from typing_extensions import override
 
 from rnn_lightning.data.batches import BatchOrder, InMemoryBatches, RandomShift
+from rnn_lightning.data.download import download, offline_advice, raw_files
 from rnn_lightning.data.idx_files import check_idx_file
 from rnn_lightning.data.image_files import find_images, load_image
 from rnn_lightning.data.sequences import SequenceKind, ToSequence, fixed_permutation
@@ -20,12 +20,6 @@ from rnn_lightning.errors import UserInputError
 
 VALIDATION_SIZE = 5000  # the tutorial's read_data_sets keeps the first 5,000 training images apart
 DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
-
-
-def raw_files(dataset_class: type[datasets.MNIST], data_dir: Path) -> list[Path]:
-    """The four uncompressed IDX files torchvision reads, in its `<root>/<Name>/raw/` layout."""
-    raw = data_dir / dataset_class.__name__ / "raw"
-    return [raw / os.path.basename(url).removesuffix(".gz") for url, _ in dataset_class.resources]
 
 
 def _load_images(paths: list[Path]) -> list[tuple[Tensor | None, str | None]]:
@@ -96,24 +90,18 @@ class MNISTDataModule(L.LightningDataModule):
         missing = [path for path in raw_files(self.dataset_class, self.data_dir) if not path.is_file()]
         if not missing:
             return
-        names = ", ".join(path.name for path in raw_files(self.dataset_class, self.data_dir))
-        where = f"{self.dataset_class.__name__} is not in {missing[0].parent}"
         if not self.hparams.download:
-            raise UserInputError(f"{where} and data.download is off; put the four files {names} there")
-        try:
-            for train in (True, False):
-                self.dataset_class(str(self.data_dir), train=train, download=True)
-        except Exception as error:
             raise UserInputError(
-                f"{where} and could not be downloaded ({type(error).__name__}); "
-                f"put the four files {names} there"
-            ) from None
+                f"{self.dataset_class.__name__} is not in {missing[0].parent} and data.download is off; "
+                f"{offline_advice(self.dataset_class, self.data_dir)}"
+            )
+        download(self.dataset_class, self.data_dir)
 
     def _read(self, train: bool) -> tuple[Tensor, Tensor]:
         for path in raw_files(self.dataset_class, self.data_dir):
             if not path.is_file():
                 raise UserInputError(
-                    f"{path} is missing; run `fit` once with network access or copy it there"
+                    f"{path} is missing; {offline_advice(self.dataset_class, self.data_dir)}"
                 )
             check_idx_file(path)
         dataset = self.dataset_class(str(self.data_dir), train=train, download=False)

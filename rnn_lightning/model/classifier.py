@@ -115,7 +115,7 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         return F.cross_entropy(logits, labels, label_smoothing=label_smoothing), logits, labels
 
     @override
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> dict[str, Tensor]:
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         loss, logits, labels = self._step(batch, self.hparams.label_smoothing)
         # `self.log` is dear next to a step of this small model (Lightning moves its result buffers at each
         # call; docs/performance.md); so log, and compute the training accuracy, only on the steps whose
@@ -124,7 +124,7 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
             self.train_acc(logits, labels)
             self.log("train/loss", loss)
             self.log("train/acc", self.train_acc)
-        return {"loss": loss, "logits": logits.detach()}
+        return loss
 
     @override
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:

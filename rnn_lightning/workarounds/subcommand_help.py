@@ -1,9 +1,11 @@
-"""Workaround: say in `--help` what each subcommand does, and list `serve` beside Lightning's own.
+"""Workaround: say in `--help` what each subcommand does and what this project means by an argument
+Lightning describes (`--ckpt_path last`), and list `serve` beside Lightning's own subcommands.
 
 LightningCLI lists its subcommands with the first line of the Trainer method's docstring ("Runs the
-full optimization routine.") and has no public way to change that line or to add a subcommand of
-another kind. This overrides its private `_add_subcommands` and reaches into jsonargparse's private
-`_subcommands_action`.
+full optimization routine.") and each method argument with the Trainer's docstring, and has no public
+way to change either or to add a subcommand of another kind. This overrides its private
+`_add_subcommands` and reaches into jsonargparse's private `_subcommands_action` (an argparse
+`_SubParsersAction`, whose `_name_parser_map` holds each subcommand's parser).
 
 Upstream: https://github.com/Lightning-AI/pytorch-lightning/issues/12438 (open: how subcommands should
 be customised). Checked on Lightning 2.6.6 and jsonargparse 4.53. Test: tests/test_workarounds.py and
@@ -17,9 +19,11 @@ from jsonargparse import ArgumentParser
 
 class DescribedSubcommands:
     """A mixin for `LightningCLI` (listed before it): `SUBCOMMAND_HELP` replaces the Trainer's docstring
-    lines, and `extra_subcommands()` adds parsers listed in `--help` (run by the caller, not by Lightning)."""
+    lines, `ARGUMENT_HELP` (subcommand -> argument -> text) the help of the Trainer method's arguments,
+    and `extra_subcommands()` adds parsers listed in `--help` (run by the caller, not by Lightning)."""
 
     SUBCOMMAND_HELP: ClassVar[dict[str, str]] = {}
+    ARGUMENT_HELP: ClassVar[dict[str, dict[str, str]]] = {}
 
     def extra_subcommands(self) -> dict[str, tuple[ArgumentParser, str]]:
         return {}
@@ -29,5 +33,9 @@ class DescribedSubcommands:
         action = parser._subcommands_action
         for choice in action._choices_actions:
             choice.help = self.SUBCOMMAND_HELP.get(choice.dest, choice.help)
+        for name, subparser in action._name_parser_map.items():
+            texts = self.ARGUMENT_HELP.get(name, {})
+            for argument in subparser._actions:
+                argument.help = texts.get(argument.dest, argument.help)
         for name, (subparser, text) in self.extra_subcommands().items():
             action.add_subcommand(name, subparser, help=text)
