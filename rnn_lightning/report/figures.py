@@ -86,12 +86,18 @@ def performance_figure(
 
 def confusion_figure(confusion: Tensor, labels: list[str], title: str) -> Figure:
     """The confusion matrix twice, with torchmetrics' own plot: counts, and each row as shares of its
-    true class (the recall of each class on the diagonal)."""
+    true class (the recall of each class on the diagonal), written to one decimal (torchmetrics writes
+    a cell's value as it is, so whole percentages would print 79.0 for 779 of 980, which is 79.5%)."""
     figure, (counts, shares) = plt.subplots(1, 2, figsize=(14, 6.5))
     confusion = confusion.cpu()
     plot_confusion_matrix(confusion, ax=counts, labels=labels)
-    row_totals = confusion.sum(1, keepdim=True).clamp(min=1)
-    plot_confusion_matrix((confusion / row_totals).mul(100).round(), ax=shares, labels=labels)
+    percent = confusion / confusion.sum(1, keepdim=True).clamp(min=1) * 100
+    plot_confusion_matrix(percent, ax=shares, labels=labels, add_text=False)
+    image = shares.images[0]
+    for (row, column), value in np.ndenumerate(percent.numpy()):
+        text = f"{value:.1f}".removesuffix(".0")
+        colour = "white" if _luminance(image.cmap(image.norm(value))) <= 0.4 else ".1"  # as torchmetrics
+        shares.text(column, row, text, ha="center", va="center", fontsize=13, color=colour)
     counts.set_title(f"counts ({int(confusion.sum()):,} test images)")
     shares.set_title("% of each true class")
     for axes in (counts, shares):
@@ -100,6 +106,12 @@ def confusion_figure(confusion: Tensor, labels: list[str], title: str) -> Figure
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def _luminance(rgba: tuple[float, float, float, float]) -> float:
+    """Relative luminance of a colour (the rule torchmetrics uses to pick dark or white cell text)."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def mistakes_figure(
@@ -152,10 +164,11 @@ def accuracy_by_row_figure(accuracy: Sequence[float], title: str, xlabel: str = 
 
 
 def calibration_figure(reliability: dict[str, Tensor], ece: float, title: str) -> Figure:
-    """The reliability diagram: accuracy against confidence per bin (a calibrated model sits on the
-    diagonal), and how many answers fall in each bin."""
+    """The reliability diagram: each confidence bin's accuracy as a bar, its mean confidence as a line
+    across it (calibrated: the bar's top on that line), and how many answers fall in each bin. Empty
+    bins are left empty in both panels; the legend sits above the bars so it covers none."""
     figure, (diagram, counts) = plt.subplots(
-        2, 1, figsize=(6, 7), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
+        2, 1, figsize=(6, 7.4), gridspec_kw={"height_ratios": [3, 1]}, sharex=True
     )
     edges = reliability["edges"].cpu().numpy()
     count = reliability["count"].cpu().numpy().copy()
@@ -168,18 +181,21 @@ def calibration_figure(reliability: dict[str, Tensor], ece: float, title: str) -
         accuracy[last] = (accuracy[last] * count[last] + accuracy[-1] * count[-1]) / merged
         confidence[last] = (confidence[last] * count[last] + confidence[-1] * count[-1]) / merged
     count[last] = merged
-    count, accuracy, confidence = count[:-1], accuracy[:-1], confidence[:-1]
-    centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
-    seen = count > 0
-    diagram.bar(centres[seen], accuracy[seen], width=width * 0.95, color="tab:blue", label="accuracy")
-    diagram.plot(confidence[seen], accuracy[seen], "k.", label="mean confidence of the bin")
+    seen = count[:-1] > 0
+    centres, width = ((edges[:-1] + edges[1:]) / 2)[seen], (edges[1] - edges[0]) * 0.9
+    count, accuracy, confidence = count[:-1][seen], accuracy[:-1][seen], confidence[:-1][seen]
+    diagram.bar(centres, accuracy, width=width, color="tab:blue", label="accuracy of the bin")
+    diagram.hlines(
+        confidence, centres - width / 2, centres + width / 2, colors="black", linewidth=2,
+        label="mean confidence of the bin",
+    )  # fmt: skip
     diagram.plot([0, 1], [0, 1], "--", color="gray", label="perfectly calibrated")
     diagram.set_ylabel("accuracy in the bin")
     diagram.set_xlim(0, 1)
     diagram.set_ylim(0, 1.02)
-    diagram.legend(loc="upper left")
-    diagram.set_title(f"{title}\nexpected calibration error {ece:.4f}")
-    counts.bar(centres, np.maximum(count, 0.5), width=width * 0.95, color="tab:gray")
+    diagram.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=9)
+    figure.suptitle(f"{title}\nexpected calibration error {ece:.4f}")
+    counts.bar(centres, count, width=width, color="tab:gray")
     counts.set_yscale("log")
     counts.set_xlabel("confidence (probability of the answer)")
     counts.set_ylabel("answers")
