@@ -14,6 +14,8 @@ loads neither PyTorch nor Lightning before its start-up is set up (`cli/garbage_
 
 from importlib import import_module
 
+__version__ = "0.2.0"  # pyproject.toml reads it from here (`python -m rnn_lightning --version`)
+
 _HOMES = {
     "EvaluationReport": "rnn_lightning.report.evaluation_report",
     "FinalStepCheckpoint": "rnn_lightning.workarounds.final_step_checkpoint",

@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -34,3 +35,19 @@ def test_no_tracked_file_is_matched_by_gitignore():
     assert ignored.returncode in (0, 1), ignored.stderr  # 1: nothing matched
     assert ignored.stdout == ""
     assert "rnn_lightning/data/datamodule.py" in tracked.splitlines()
+
+
+def test_the_version_is_written_once_and_the_command_prints_it():
+    """pyproject.toml holds no version of its own: it reads `rnn_lightning.__version__`, which
+    `--version` prints."""
+    import rnn_lightning
+
+    pyprojecttoml = pytest.importorskip("setuptools.config.pyprojecttoml")
+    project = pyprojecttoml.read_configuration(PROJECT / "pyproject.toml")["project"]
+    assert project["version"] == rnn_lightning.__version__
+    assert "version" in pyprojecttoml.load_file(PROJECT / "pyproject.toml")["project"]["dynamic"]
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn_lightning", "--version"], cwd=PROJECT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"python -m rnn_lightning {rnn_lightning.__version__}"

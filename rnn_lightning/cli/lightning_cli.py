@@ -11,6 +11,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
+from rnn_lightning import __version__
 from rnn_lightning.cli.garbage_collector import resume_collection
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
@@ -229,6 +230,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
             "exit_on_error": False,
             "prog": program_name(),
             "description": DESCRIPTION,
+            "version": __version__,  # `--version` prints "PROG 0.2.0"
             **({} if run else defaults),
             **{name: {"description": text, **defaults} for name, text in SUBCOMMANDS.items()},
         },

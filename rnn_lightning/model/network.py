@@ -108,8 +108,7 @@ def tf_initialise(network: RecurrentNetwork) -> None:
 def orthogonal_recurrence(network: RecurrentNetwork) -> None:
     """PyTorch's initialisation, but each gate's recurrent matrix (hidden x hidden) a random orthogonal one:
     it turns the state without shrinking or stretching it in any direction, the usual reason for it in
-    recurrent networks. Measured here: the speedrun reaches in 4.5 epochs what PyTorch's uniform recurrent
-    weights reached in 5 (docs/time_to_accuracy.md)."""
+    recurrent networks. What it brought the speedrun: docs/time_to_accuracy.md ("What paid")."""
     gates = _GATES[network.cell]
     for name, parameter in network.rnn.named_parameters():
         if name.startswith("weight_hh"):
