@@ -17,6 +17,7 @@ from importlib import import_module
 __version__ = "0.2.0"  # pyproject.toml reads it from here (`python -m rnn_lightning --version`)
 
 _HOMES = {
+    "CosineAnnealingLR": "rnn_lightning.training.schedules",
     "EvaluationReport": "rnn_lightning.report.evaluation_report",
     "FinalStepCheckpoint": "rnn_lightning.workarounds.final_step_checkpoint",
     "MNISTDataModule": "rnn_lightning.data.datamodule",

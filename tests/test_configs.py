@@ -87,3 +87,39 @@ def test_permuted_checkpoint_brings_its_pixel_order(data_dir, tmp_path, capsys):
         return next(line.split()[1] for line in out.splitlines() if "test/acc" in line)
 
     assert accuracy(same.out) == accuracy(other.out)  # the checkpoint's permutation was used both times
+
+
+def cosine_schedule(data_dir, *extra: str, config: str = "tuned.yaml"):
+    """The scheduler entry the CLI gives the model for `config` with `extra` options."""
+    from rnn_lightning.cli.lightning_cli import build_cli
+
+    arguments = ["--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *extra]
+    entry = build_cli(arguments, run=False).model.configure_optimizers()
+    return (
+        (entry["lr_scheduler"]["scheduler"], entry["lr_scheduler"]["interval"])
+        if isinstance(entry, dict)
+        else (entry[1][0], "epoch")
+    )
+
+
+@pytest.mark.parametrize("config", ["tuned.yaml", "fashion.yaml", "pixels.yaml", "permuted.yaml"])
+def test_a_cosine_schedule_without_t_max_spans_the_run(config, data_dir):
+    scheduler, interval = cosine_schedule(data_dir, "--trainer.max_epochs", "7", config=config)
+    assert (scheduler.T_max, interval) == (7, "epoch")
+
+
+def test_a_cosine_schedule_over_steps_alone_steps_every_step_and_an_explicit_t_max_is_kept(data_dir):
+    steps_only = ["--trainer.max_epochs", "null", "--trainer.max_steps", "90"]
+    scheduler, interval = cosine_schedule(data_dir, *steps_only)
+    assert (scheduler.T_max, interval) == (90, "step")
+    scheduler, interval = cosine_schedule(data_dir, "--lr_scheduler.init_args.T_max", "3")
+    assert (scheduler.T_max, interval) == (3, "epoch")
+    scheduler, interval = cosine_schedule(data_dir, *steps_only, "--lr_scheduler.init_args.T_max", "40")
+    assert (scheduler.T_max, interval) == (40, "step")
+
+
+def test_a_cosine_schedule_with_nothing_to_span_is_one_line(data_dir, capsys):
+    args = ["fit", "--config", str(CONFIGS / "tuned.yaml"), "--data.data_dir", str(data_dir), *QUICK]
+    assert main([*args, "--trainer.max_epochs", "null", "--trainer.max_steps", "-1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "CosineAnnealingLR needs T_max" in error and "\n" not in error

@@ -1,7 +1,10 @@
-"""`serve` over real HTTP: every input form, the row-by-row reading, the same answer as `predict`, bad
-input answered 4xx while the server keeps serving, and every process stopped by Ctrl-C or SIGTERM."""
+"""`serve` over real HTTP: every input form, the row-by-row reading, the same answer as `predict`, workers,
+ports, keys, and every process stopped by Ctrl-C or SIGTERM; what the app decides alone (bad input a
+one-line 4xx, a failing model a 500 logged on the server) in-process with FastAPI's TestClient."""
 
 import json
+import logging
+import logging.config
 import os
 import signal
 import socket
@@ -14,10 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import uvicorn.config
+from fastapi.testclient import TestClient
 from PIL import Image
 from torchvision.datasets import MNIST
 
 from rnn_lightning.data.image_files import to_mnist_form
+from rnn_lightning.serving.app import create_app
+from rnn_lightning.serving.reader import DigitReader
 from tests.conftest import CONFIGS, FEW_STEPS, fit_args, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
@@ -136,18 +143,65 @@ BAD_INPUTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory):
+    """The app in this process (FastAPI's TestClient runs its lifespan, which loads the model): what the
+    app decides alone needs no server. An untrained default model, with a 0.2 MB upload limit."""
+    from rnn_lightning.model.classifier import SequenceClassifier
+
+    path = tmp_path_factory.mktemp("app") / "model.ckpt"
+    model = SequenceClassifier()
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}, path)
+    with TestClient(create_app(str(path), max_upload_bytes=int(0.2 * 2**20))) as client:
+        yield client
+
+
+def posted(client, body: bytes, kind: str):
+    response = client.post("/predict", content=body, headers={"Content-Type": kind})
+    return response.status_code, response.json()
+
+
 @pytest.mark.parametrize("name", BAD_INPUTS)
-def test_bad_input_is_one_line_4xx_and_the_server_keeps_serving(server, test_images, name):
+def test_bad_input_is_one_line_4xx_and_the_app_keeps_serving(app_client, name):
     body, kind, expected = BAD_INPUTS[name]
-    status, answer = request(f"{server}/predict", body, kind)
+    status, answer = posted(app_client, body, kind)
     assert status == expected, (status, answer)
     assert isinstance(answer, dict) and set(answer) == {"error"}, answer
     assert "\n" not in answer["error"] and "Traceback" not in answer["error"]
-    assert request(f"{server}/predict", pixels_body(test_images[0][2]), JSON)[0] == 200
+    assert posted(app_client, pixels_body([[0] * 28] * 28), JSON)[0] == 200
 
 
-def test_an_unknown_address_is_a_json_404(server):
-    assert request(f"{server}/nothing") == (404, {"error": "Not Found"})
+def test_an_unknown_address_is_a_json_404(app_client):
+    response = app_client.get("/nothing")
+    assert (response.status_code, response.json()) == (404, {"error": "Not Found"})
+
+
+def test_a_failing_model_is_a_one_line_500_and_its_traceback_on_the_servers_stderr(
+    app_client, monkeypatch, capsys
+):
+    """The server's stderr as uvicorn sets it up in every worker (its LOGGING_CONFIG, `uvicorn.error`
+    at `serve`'s level); the client gets one line, the server's log the whole traceback."""
+    logger, saved = logging.getLogger("uvicorn.error"), {}
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        saved[name] = (logging.getLogger(name).handlers[:], logging.getLogger(name).level)
+    try:
+        logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # its handlers: this test's stderr
+        logger.setLevel(logging.WARNING)  # `serve` runs uvicorn with log_level="warning"
+
+        def broken(self, images):
+            raise RuntimeError("cuDNN error: the kernel failed\nsecond line")
+
+        monkeypatch.setattr(DigitReader, "read", broken)
+        status, answer = posted(app_client, pixels_body([[0] * 28] * 28), JSON)
+    finally:
+        for name, (handlers, level) in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+            logging.getLogger(name).setLevel(level)
+    assert status == 500
+    assert answer == {"error": "the model failed on this image: cuDNN error: the kernel failed"}
+    err = capsys.readouterr().err
+    assert "POST /predict answered 500" in err and "Traceback (most recent call last)" in err
+    assert "in broken" in err and "second line" in err
 
 
 def fit_a_few_steps(folder: Path, *overrides: str) -> None:

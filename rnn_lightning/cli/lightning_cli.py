@@ -22,6 +22,7 @@ from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+from rnn_lightning.training.schedules import CosineAnnealingLR
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
 from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
@@ -79,12 +80,18 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )
 
-    @staticmethod
+    cosine_by_step = False  # a cosine schedule over a run bounded by steps alone (fit_cosine_to_the_run)
+
     @override
-    def configure_optimizers(lightning_module, optimizer, lr_scheduler=None):
+    def configure_optimizers(self, lightning_module, optimizer, lr_scheduler=None):
         # LightningCLI steps every scheduler once per epoch; a one-cycle schedule is defined over steps
-        # (`total_steps`), so it is stepped after every optimizer step, as its documentation asks.
-        if isinstance(lr_scheduler, torch.optim.lr_scheduler.OneCycleLR):
+        # (`total_steps`), so it is stepped after every optimizer step, as its documentation asks; so is a
+        # cosine schedule whose T_max counts the steps of a run with no epoch count. (An instance method,
+        # not LightningCLI's static one: LightningCLI calls it through `self` either way.)
+        by_step = isinstance(lr_scheduler, torch.optim.lr_scheduler.OneCycleLR) or (
+            self.cosine_by_step and isinstance(lr_scheduler, CosineAnnealingLR)
+        )
+        if by_step:
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
         return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
 
@@ -97,6 +104,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
             trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
         fit_one_cycle_to_the_run(config)
+        self.cosine_by_step = fit_cosine_to_the_run(config)
         if self.subcommand == "predict":
             # One question, one answer: predict in fp32, as `serve` does, whatever precision the run was
             # trained at (mixed precision keeps fp32 weights; the checkpoint holds them).
@@ -169,6 +177,33 @@ def fit_one_cycle_to_the_run(config) -> None:
             f"lr_scheduler OneCycleLR spans {arguments['total_steps']} steps but trainer.max_steps is "
             f"{max_steps}; leave total_steps out to span the run"
         )
+
+
+COSINE = {"rnn_lightning.CosineAnnealingLR", "rnn_lightning.training.schedules.CosineAnnealingLR"}
+
+
+def fit_cosine_to_the_run(config) -> bool:
+    """`rnn_lightning.CosineAnnealingLR` without `T_max` spans the run: `trainer.max_epochs` epochs,
+    stepped once an epoch (LightningCLI's way), or, in a run bounded by `trainer.max_steps` alone, that
+    many steps, stepped every step. Returns whether it is stepped every step. An explicit `T_max` is kept
+    (PyTorch's own class, which requires it, is left to LightningCLI as it is)."""
+    scheduler = config.get("lr_scheduler")
+    if scheduler is None or str(scheduler.get("class_path", "")) not in COSINE:
+        return False
+    arguments, trainer = scheduler.init_args, config.trainer
+    epochs = trainer.max_epochs if trainer.max_epochs not in (None, -1) else None
+    steps = trainer.max_steps if trainer.max_steps not in (None, -1) else None
+    if epochs is None and steps is not None:
+        if arguments.get("T_max") is None:
+            arguments["T_max"] = steps
+        return True
+    if arguments.get("T_max") is None:
+        if epochs is None:
+            raise UserInputError(
+                "lr_scheduler CosineAnnealingLR needs T_max, or trainer.max_epochs or max_steps to span"
+            )
+        arguments["T_max"] = epochs
+    return False
 
 
 def is_progress_bar(callback_config: object) -> bool:

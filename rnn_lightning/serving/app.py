@@ -1,10 +1,12 @@
 """The HTTP app of `serve` on FastAPI: the page at `/`, `/health` and `POST /predict`. Every server
 process builds its own, with its own model and batcher. Errors are `{"error": "one line"}`: 400 for input
-that is not a digit image, 413 over the upload limit, 401 without the key `RNN_LIGHTNING_API_KEY` sets."""
+that is not a digit image, 413 over the upload limit, 401 without the key `RNN_LIGHTNING_API_KEY` sets;
+500 when the model fails, its traceback logged on the server's stderr."""
 
 import gc
 import hmac
 import json
+import logging
 import os
 from contextlib import asynccontextmanager
 from functools import partial
@@ -24,6 +26,7 @@ from rnn_lightning.errors import UserInputError
 from rnn_lightning.serving.batcher import DynamicBatcher
 from rnn_lightning.serving.reader import DigitReader
 
+SERVER_LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log of the server's errors, on stderr
 API_KEY_VARIABLE = "RNN_LIGHTNING_API_KEY"
 SETTINGS_VARIABLE = "RNN_LIGHTNING_SERVE_SETTINGS"  # `serve`'s options, as every server process reads them
 NO_READING = "a bidirectional model has no answer after each row: it reads all rows from both ends first"
@@ -190,7 +193,8 @@ def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, b
             return error(400, str(bad))
         try:
             return Response(await app.state.batcher.submit((image, inside)), media_type="application/json")
-        except Exception as failure:  # the server's fault, never the input's: one line, no traceback
+        except Exception as failure:  # the server's fault, never the input's: one line to the client,
+            SERVER_LOG.exception("POST /predict answered 500")  # the traceback to the server's stderr
             return error(500, f"the model failed on this image: {failure}".splitlines()[0])
 
     @app.exception_handler(HTTPException)

@@ -1,1 +1,2 @@
-"""Training callbacks: the tutorial's running report and chart, the NaN guard and Ctrl-C."""
+"""Training callbacks: the tutorial's running report and chart, the NaN guard and Ctrl-C; the cosine
+schedule that spans the run."""
