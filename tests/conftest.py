@@ -54,6 +54,18 @@ def real_data_dir() -> Path:
     return REAL_DATA
 
 
+FITS_ON_REAL_MNIST = ("trained_checkpoint", "fitted_run")
+"""The fixtures that train on real MNIST for minutes: every test that asks for one is `slow`."""
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Marks `slow` each test that needs a fit on real MNIST (`-m 'not slow'` leaves them out); tests that
+    fit on real MNIST themselves carry the mark in their file."""
+    for item in items:
+        if set(getattr(item, "fixturenames", ())) & set(FITS_ON_REAL_MNIST):
+            item.add_marker(pytest.mark.slow)
+
+
 QUICK_RUN = ("--trainer.enable_progress_bar", "false", "--test_after_fit", "false")
 """What every short test fit shares: no progress bar, no test pass after it."""
 FEW_STEPS = ("--trainer.max_steps", "3", "--trainer.limit_val_batches", "1")

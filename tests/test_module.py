@@ -10,9 +10,20 @@ from rnn_lightning.workarounds.final_step_checkpoint import FinalStepCheckpoint
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 
 
-def test_hook_name_skips_module_checks_and_submodules_still_register():
+def test_hook_name_skips_module_checks_and_submodules_still_register(monkeypatch):
+    """Setting the hook name passes by `nn.Module.__setattr__` (what `FastHookNameAttribute` is for);
+    every other attribute still goes through it."""
     model = SequenceClassifier(hidden_size=8)
+    through_module = []
+    module_setattr = torch.nn.Module.__setattr__
+
+    def counted(self, name, value):
+        through_module.append(name)
+        module_setattr(self, name, value)
+
+    monkeypatch.setattr(torch.nn.Module, "__setattr__", counted)
     model._current_fx_name = "training_step"
+    assert through_module == []
     assert model._current_fx_name == "training_step"
     assert "_current_fx_name" not in model._modules
     model.extra = torch.nn.Linear(2, 2)
@@ -21,6 +32,7 @@ def test_hook_name_skips_module_checks_and_submodules_still_register():
     assert "extra" in dict(model.named_children())
     assert {"scale", "extra.weight"} <= set(dict(model.named_parameters()))
     assert "count" in dict(model.named_buffers())
+    assert {"extra", "scale"} <= set(through_module)
 
 
 def test_null_profiler_hands_out_one_reusable_context():

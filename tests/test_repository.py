@@ -51,3 +51,22 @@ def test_the_version_is_written_once_and_the_command_prints_it():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"python -m rnn_lightning {rnn_lightning.__version__}"
+
+
+def test_not_slow_leaves_out_every_fit_on_real_mnist():
+    """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it."""
+
+    def collected(marks: str) -> set[str]:
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marks, "tests"]
+        result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+        return {line.split("[")[0] for line in result.stdout.splitlines() if "::" in line}
+
+    slow, quick = collected("slow"), collected("not slow")
+    long_fits = {
+        "tests/test_resume.py::test_resume_in_mid_epoch_is_bit_exact",  # fits real MNIST itself
+        "tests/test_cli.py::test_fit_prints_the_tutorial_lines_once",  # fitted_run
+        "tests/test_predict.py::test_predict_without_path_predicts_the_test_set",  # trained_checkpoint
+        "tests/test_serve.py::test_pixels_as_json_give_the_digit_and_its_reading",  # trained_checkpoint
+    }
+    assert long_fits <= slow and not long_fits & quick
+    assert "tests/test_serve.py::test_bad_input_is_one_line_4xx_and_the_app_keeps_serving" in quick

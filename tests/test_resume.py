@@ -10,6 +10,7 @@ import torch
 from tests.conftest import checkpoint_weights, fit_args, run_cli
 
 
+@pytest.mark.slow  # three fits on real MNIST
 def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()
