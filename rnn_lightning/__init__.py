@@ -1,7 +1,8 @@
 """The TensorFlow tutorial's LSTM on MNIST rows, rebuilt as a PyTorch Lightning project.
 
     data/        MNIST as sequences (the LightningDataModule) and image files
-    model/       the plain nn.Module, the LightningModule, checkpoint files
+    model/       the plain nn.Module and the LightningModule
+    checkpointing/ what a fit writes (the final step, Ctrl-C, never NaN) and how commands read it
     training/    callbacks of a fit: the tutorial's report, the NaN guard, Ctrl-C
     report/      what a test or a prediction leaves: metrics, pictures, CSV files
     serving/     `serve`: the HTTP app, its batcher and page
@@ -19,7 +20,7 @@ __version__ = "0.2.0"  # pyproject.toml reads it from here (`python -m rnn_light
 _HOMES = {
     "CosineAnnealingLR": "rnn_lightning.training.schedules",
     "EvaluationReport": "rnn_lightning.report.evaluation_report",
-    "FinalStepCheckpoint": "rnn_lightning.workarounds.final_step_checkpoint",
+    "FinalStepCheckpoint": "rnn_lightning.checkpointing.final_step",
     "MNISTDataModule": "rnn_lightning.data.datamodule",
     "RecurrentNetwork": "rnn_lightning.model.network",
     "SequenceClassifier": "rnn_lightning.model.classifier",

@@ -1,9 +1,12 @@
-"""`FinalStepCheckpoint` scores a validation that falls on the final step like any other."""
+"""`FinalStepCheckpoint` scores a validation that falls on the final step like any other; checkpointing's
+old homes (configs saved before 0.2, code importing the old modules) still reach it."""
 
 import lightning as L
 import torch
+import yaml
 
 from rnn_lightning import FinalStepCheckpoint, MNISTDataModule, SequenceClassifier
+from tests.conftest import CONFIGS
 
 
 class RisingScore(SequenceClassifier):
@@ -35,3 +38,28 @@ def test_the_final_steps_validation_can_be_the_best(tmp_path, fake_data_dir):
     assert sorted(path.name for path in tmp_path.glob("*.ckpt")) == ["best-step=8.ckpt", "last.ckpt"]
     assert checkpoint.best_model_score == 8
     assert torch.load(tmp_path / "last.ckpt", weights_only=False)["global_step"] == 8
+
+
+def test_a_run_config_naming_the_old_class_path_builds_the_checkpoint_callback(tmp_path, monkeypatch):
+    from rnn_lightning.checkpointing import final_step
+    from rnn_lightning.cli.lightning_cli import build_cli
+
+    monkeypatch.chdir(tmp_path)
+    old = "rnn_lightning.workarounds.final_step_checkpoint.FinalStepCheckpoint"
+    saved = {"trainer": {"callbacks": [{"class_path": old, "init_args": {"save_last": True}}]}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    cli = build_cli(["--config", str(CONFIGS / "default.yaml"), "--config", "config.yaml"], run=False)
+    found = [c for c in cli.trainer.callbacks if isinstance(c, final_step.FinalStepCheckpoint)]
+    assert len(found) == 1 and found[0].save_last is True
+    assert FinalStepCheckpoint is final_step.FinalStepCheckpoint
+
+
+def test_the_old_import_paths_of_checkpoint_reading_still_work():
+    from rnn_lightning.checkpointing import files
+    from rnn_lightning.cli import lightning_cli
+    from rnn_lightning.model import checkpoint_files
+
+    assert checkpoint_files.load_checkpoint is files.load_checkpoint
+    assert checkpoint_files.newest_last_checkpoint is files.newest_last_checkpoint
+    assert lightning_cli.latest_last_checkpoint is files.latest_last_checkpoint
+    assert lightning_cli.check_model_shape is files.check_model_shape

@@ -161,6 +161,16 @@ def test_without_a_gpu_pytorch_still_asks_nvml_anew_at_every_cuda_check(monkeypa
     assert torch.cuda._cached_device_count is None  # no answer kept: the next call loads NVML again
 
 
+def test_model_checkpoint_still_has_the_private_saves_the_final_step_checkpoint_calls():
+    """When one goes, `workarounds/model_checkpoint_saves.py` must be rewritten on what replaced it."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from rnn_lightning.workarounds.model_checkpoint_saves import PRIVATE_NAMES
+
+    callback = ModelCheckpoint()
+    assert [name for name in PRIVATE_NAMES if not hasattr(callback, name)] == []
+
+
 @pytest.mark.parametrize(
     "old",
     [
@@ -168,6 +178,7 @@ def test_without_a_gpu_pytorch_still_asks_nvml_anew_at_every_cuda_check(monkeypa
         "rnn_lightning.TrainingHistory",
         "rnn_lightning.StopOnNonFiniteLoss",
         "rnn_lightning.FinalStepCheckpoint",
+        "rnn_lightning.workarounds.final_step_checkpoint.FinalStepCheckpoint",
     ],
 )
 def test_class_paths_in_run_configs_of_earlier_versions_still_load(old, tmp_path):

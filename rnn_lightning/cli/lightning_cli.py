@@ -12,10 +12,10 @@ from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning import __version__
+from rnn_lightning.checkpointing.files import check_model_shape, latest_last_checkpoint, load_checkpoint
 from rnn_lightning.cli.garbage_collector import resume_collection
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.model.checkpoint_files import load_checkpoint, newest_last_checkpoint
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
@@ -209,32 +209,6 @@ def fit_cosine_to_the_run(config) -> bool:
 def is_progress_bar(callback_config: object) -> bool:
     """Whether a callback entry of the config names a progress bar class."""
     return str(getattr(callback_config, "class_path", "")).endswith("ProgressBar")
-
-
-def latest_last_checkpoint(trainer) -> Path:
-    """`last.ckpt` of the newest run under the logger's folder, for `--ckpt_path last`.
-
-    Lightning's own `last` looks in the new run's folder, which is empty; every run gets a new folder here.
-    """
-    root = Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
-    return newest_last_checkpoint(root)
-
-
-def check_model_shape(path: Path, state: dict, model: SequenceClassifier) -> None:
-    """Fails with one line unless the checkpoint's weights `state` fit `model`, name for name and shape
-    for shape."""
-    expected = model.state_dict()
-    hint = "pass the config of the run that wrote it (--config lightning_logs/version_N/config.yaml)"
-    for name in sorted(set(expected) ^ set(state)):
-        raise UserInputError(
-            f"checkpoint {path} is of a different model ({name} is in only one of them); {hint}"
-        )
-    for name, tensor in expected.items():
-        if state[name].shape != tensor.shape:
-            raise UserInputError(
-                f"checkpoint {path} is of a different model shape: {name} is {tuple(state[name].shape)} "
-                f"there and {tuple(tensor.shape)} here; {hint}"
-            )
 
 
 @torch.no_grad()

@@ -48,7 +48,7 @@ def serve(args: list[str], prog: str) -> int:
     import torch
     import uvicorn
 
-    from rnn_lightning.model.checkpoint_files import newest_last_checkpoint
+    from rnn_lightning.checkpointing.files import newest_last_checkpoint
     from rnn_lightning.serving.app import SETTINGS_VARIABLE
     from rnn_lightning.serving.reader import DigitReader
 

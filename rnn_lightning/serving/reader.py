@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from rnn_lightning.checkpointing.files import load_checkpoint
 from rnn_lightning.data.sequences import ToSequence
 from rnn_lightning.errors import UserInputError
-from rnn_lightning.model.checkpoint_files import load_checkpoint
 from rnn_lightning.model.inside import Inside, look_inside
 from rnn_lightning.model.network import RecurrentNetwork
 

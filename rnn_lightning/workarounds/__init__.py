@@ -2,7 +2,8 @@
 one module each, each naming its upstream issue (or saying none was found), the version it was checked
 on, and the test that fails when upstream changes (mostly tests/test_workarounds.py):
 
-    final_step_checkpoint  ModelCheckpoint's private save methods: last.ckpt at a mid-epoch end, no NaN
+    model_checkpoint_saves ModelCheckpoint's private saves, called when checkpointing/ decides; a check
+                           before each write
     fused_bf16_clipping    clipping a fused optimizer under bf16, which Lightning refuses
     hook_name_attribute    Lightning's per-hook `_current_fx_name`, set past nn.Module's checks
     null_profiler          a free default profiler; `Profiler.__del__` on jsonargparse's copies
@@ -10,6 +11,8 @@ on, and the test that fails when upstream changes (mostly tests/test_workarounds
     quick_exit             CPython's private atexit runner, then os._exit
     subcommand_help        LightningCLI's private `_add_subcommands`: --help says what each does
     tensorboard_png        SummaryWriter's private `_get_file_writer`: PNG bytes as written
+
+(`final_step_checkpoint` only re-exports `FinalStepCheckpoint` for configs saved before 0.2.)
 
 An upgrade of torch, Lightning or jsonargparse (bounded in pyproject.toml) starts here.
 """

@@ -1,0 +1,60 @@
+"""Reading a checkpoint file with one clear line for every way it can be wrong, finding the newest run's
+`last.ckpt`, and checking that a checkpoint's weights fit the model at hand."""
+
+from pathlib import Path
+
+import torch
+
+from rnn_lightning.errors import UserInputError
+
+
+def newest_last_checkpoint(root: Path) -> Path:
+    """`last.ckpt` of the newest `version_N` run under `root` (`--ckpt_path last`)."""
+    candidates = []
+    for path in Path(root).glob("version_*/checkpoints/last.ckpt"):
+        suffix = path.parent.parent.name.removeprefix("version_")
+        if suffix.isdigit():
+            candidates.append((int(suffix), path))
+    if not candidates:
+        raise UserInputError(f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume from")
+    return max(candidates)[1]
+
+
+def latest_last_checkpoint(trainer) -> Path:
+    """`last.ckpt` of the newest run under the logger's folder, for `--ckpt_path last`.
+
+    Lightning's own `last` looks in the new run's folder, which is empty; every run gets a new folder here.
+    """
+    root = Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
+    return newest_last_checkpoint(root)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """The checkpoint's contents; one clear line if it is missing, unreadable or not Lightning's."""
+    if not path.is_file():
+        raise UserInputError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserInputError(f"checkpoint {path} cannot be read: {reason}") from None
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
+        raise UserInputError(f"{path} is not a Lightning checkpoint (it holds no state_dict)")
+    return checkpoint
+
+
+def check_model_shape(path: Path, state: dict, model: torch.nn.Module) -> None:
+    """Fails with one line unless the checkpoint's weights `state` fit `model`, name for name and shape
+    for shape."""
+    expected = model.state_dict()
+    hint = "pass the config of the run that wrote it (--config lightning_logs/version_N/config.yaml)"
+    for name in sorted(set(expected) ^ set(state)):
+        raise UserInputError(
+            f"checkpoint {path} is of a different model ({name} is in only one of them); {hint}"
+        )
+    for name, tensor in expected.items():
+        if state[name].shape != tensor.shape:
+            raise UserInputError(
+                f"checkpoint {path} is of a different model shape: {name} is {tuple(state[name].shape)} "
+                f"there and {tuple(tensor.shape)} here; {hint}"
+            )
