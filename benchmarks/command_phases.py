@@ -1,13 +1,14 @@
 """Where the seconds of one command go: `python -m rnn_lightning ARGS` run in this process, with timers
 around its phases.
 
-    python benchmarks/command_phases.py fit --config configs/speedrun.yaml --data.data_dir ../shared/data
+    python benchmarks/command_phases.py fit --config configs/speedrun.yaml --data.data_dir DATA
 
 Prints the time to import what the command needs, then, when the command ends, the seconds spent in
 each phase and how many calls: `Trainer.fit` (training, validations, the performance chart), Lightning's
 evaluation loops (every validation and the test pass, the test report's drawing included), the test
 report's drawing alone, the performance chart, the test after `fit`, and checkpoint saves. The command
-runs as `python -m rnn_lightning` runs it (the collector paused through start-up, the quick exit).
+runs as `python -m rnn_lightning` runs it (the collector paused through start-up, the quick exit). The
+processor and commit are printed first, the phases (stderr, beside the command's own output) last.
 """
 
 import atexit
@@ -17,17 +18,24 @@ import time
 
 STARTED = time.perf_counter()
 
-from rnn_lightning.cli.garbage_collector import pause_collection  # noqa: E402  (timed from the very start)
+if __name__ == "__main__" and sys.argv[1:2] in (["-h"], ["--help"]):
+    print(__doc__.strip())  # this script's help; the command's own: python -m rnn_lightning --help
+    sys.exit(0)
+
+from common import print_provenance  # noqa: E402  (the standard library alone: nothing to time)
+
+from rnn_lightning.cli.garbage_collector import pause_collection  # noqa: E402
 
 pause_collection()
 
 import lightning.pytorch as L  # noqa: E402
 from lightning.pytorch.loops.evaluation_loop import _EvaluationLoop  # noqa: E402
 
-import rnn_lightning.__main__ as entry  # noqa: E402
 from rnn_lightning.cli.lightning_cli import RNNLightningCLI  # noqa: E402
+from rnn_lightning.cli.main import main as command  # noqa: E402
 from rnn_lightning.report.evaluation_report import EvaluationReport  # noqa: E402
 from rnn_lightning.training.history import TrainingHistory  # noqa: E402
+from rnn_lightning.workarounds.quick_exit import exit_now  # noqa: E402
 
 PHASES: dict[str, list[float]] = {}
 
@@ -54,6 +62,7 @@ def report() -> None:
 
 
 def main() -> None:
+    print_provenance()
     print(f"imports: {time.perf_counter() - STARTED:.2f} s", file=sys.stderr)
     timed(L.Trainer, "fit", "Trainer.fit")
     timed(_EvaluationLoop, "run", "evaluation loops (validations, test)")
@@ -62,8 +71,7 @@ def main() -> None:
     timed(RNNLightningCLI, "after_fit", "test after fit (pass and report)")
     timed(L.Trainer, "save_checkpoint", "checkpoint saves")
     atexit.register(report)
-    sys.argv = ["rnn_lightning", *sys.argv[1:]]
-    entry.exit_now(entry.main())
+    exit_now(command(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What the test report costs: the test pass over the 10,000 test images with and without gathering the
 report's metrics, then the drawing of its pictures, in one process, alternating, median of N.
 
-    python benchmarks/evaluation_report.py --data-dir ../shared/data [--repeats 5]
+    python benchmarks/evaluation_report.py --data-dir DATA [--repeats 5]
 
 "Without" is the test step as it was before the report: the model's forward, loss and accuracy only.
 Last, how the pictures reach TensorBoard: their PNG bytes as written (`add_png`) against decoding
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch.nn.functional as F
-from common import PROJECT, fit_cli
+from common import add_data_dir, fit_cli, parse, print_provenance
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 
@@ -59,9 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    add_data_dir(parser)
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    args = parse(parser)
     with tempfile.TemporaryDirectory() as logs:
         cli = fit_cli(
             args.data_dir, logs, "--trainer.enable_progress_bar", "false", "--trainer.max_steps", "1"
@@ -85,6 +85,7 @@ def main() -> None:
         pictures = [path.read_bytes() for path in sorted((Path(logs) / "report").glob("*.png"))]
         handing = tensorboard_ways(pictures, str(Path(logs) / "ways"), args.repeats)
     base = statistics.median(times["without"])
+    print_provenance()
     print("| test pass over 10,000 images | seconds (median) | vs without |\n| --- | --- | --- |")
     for name, values in times.items():
         print(f"| {name} | {statistics.median(values):.3f} | {statistics.median(values) / base:.2f}x |")

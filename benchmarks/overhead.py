@@ -1,19 +1,19 @@
-"""Where the fit path's fixed cost per step comes from: two measurements behind the README's Speed notes.
+"""Where the fit path's fixed cost per step comes from: the pieces behind docs/performance.md and
+docs/time_to_accuracy.md, each timed on its own.
 
-    python benchmarks/overhead.py --data-dir ../shared/data [--repeats 3] [--json]
+    python benchmarks/overhead.py --data-dir DATA [--json]
 
 1. Gathering a batch of 128 images from the uint8 split held in memory: `images[index]` against
    `images.index_select(0, index)`, the same rows; and reordering a batch of 128 pixel sequences for
    permuted MNIST: `pixels[:, permutation]` against `pixels.index_select(1, permutation)`.
-2. Lightning's own loop (throughput.py's path (c): our logger, callbacks and bar off) against the bare
-   loop, interleaved as in throughput.py, for the default model (LSTM 128, batch 128) and for a tiny one
-   (LSTM 2, batch 8) whose kernels take almost no time: the extra µs a step that Lightning adds to each.
-   The same Python costs more next to big kernels, which sweep the caches it runs from.
-3. One AdamW step over the LSTM 128 model's parameters and gradients: PyTorch's default on CPU (a loop
+2. One AdamW step over the LSTM 128 model's parameters and gradients: PyTorch's default on CPU (a loop
    over the tensors), `foreach=True` and `fused=True`, interleaved, median µs.
-4. The CUDA check `torch.optim` makes at every step, timed inside short fits of `configs/speedrun.yaml`,
+3. The CUDA check `torch.optim` makes at every step, timed inside short fits of `configs/speedrun.yaml`,
    with Lightning's `PYTORCH_NVML_BASED_CUDA_CHECK=1` kept and dropped (`workarounds/nvml_cuda_check.py`),
    alternating, mean µs a step.
+
+What Lightning's own loop adds a step (against a bare loop, for the default model and a tiny one) is
+throughput.py's "Lightning alone" row.
 """
 
 import argparse
@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import PROJECT
-from throughput import LIGHTNING_ALONE, BareLoop, extra_per_step_us, time_interleaved
+from common import PROJECT, add_data_dir, parse, print_provenance, provenance
 
 from rnn_lightning.data.datamodule import MNISTDataModule
 
@@ -112,33 +111,13 @@ def cuda_check_us(args, rounds: int = 2, steps: int = 300) -> dict[str, float]:
     return {name: statistics.mean(values) * 1e6 for name, values in spent.items()}
 
 
-def lightning_extra_us(args, hidden_size: int, batch_size: int) -> float:
-    """Median over repeats of the µs a step that Lightning's loop adds to a bare loop of that model."""
-    run = argparse.Namespace(
-        data_dir=args.data_dir, batch_size=batch_size, steps=args.steps, warmup=20, chunk=20
-    )
-    datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=batch_size)
-    datamodule.setup("fit")
-    extras = []
-    for _ in range(args.repeats):
-        bare = BareLoop(datamodule, torch.device("cpu"), batch_size, hidden_size)
-        with tempfile.TemporaryDirectory() as root:
-            extra = [*LIGHTNING_ALONE, "--trainer.default_root_dir", root]
-            extra += ["--model.hidden_size", str(hidden_size)]
-            fit_speed, bare_speed = time_interleaved(run, bare, extra)
-        extras.append(extra_per_step_us(fit_speed, bare_speed, batch_size))
-    return statistics.median(extras)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
-    parser.add_argument("--steps", type=int, default=300, help="timed steps per fit")
-    parser.add_argument("--repeats", type=int, default=3)
+    add_data_dir(parser)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse(parser)
 
     datamodule = MNISTDataModule(data_dir=args.data_dir)
     datamodule.setup("fit")
@@ -148,14 +127,13 @@ def main() -> None:
         "gather_128_index_select_us": round(gather_us(images, 128, index_select=True), 1),
         "permute_128_indexing_us": round(permute_us(128, index_select=False), 1),
         "permute_128_index_select_us": round(permute_us(128, index_select=True), 1),
-        "lightning_extra_us_lstm128_batch128": round(lightning_extra_us(args, 128, 128)),
-        "lightning_extra_us_lstm2_batch8": round(lightning_extra_us(args, 2, 8)),
     }
     result |= {f"adamw_{name}_us": round(value, 1) for name, value in adamw_step_us().items()}
     result |= {f"cuda_check_{name}_us": round(value, 1) for name, value in cuda_check_us(args).items()}
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps({**provenance(), **result}))
         return
+    print_provenance()
     print(
         f"gather of 128 images: images[index] {result['gather_128_indexing_us']} µs,"
         f" index_select {result['gather_128_index_select_us']} µs"
@@ -163,11 +141,6 @@ def main() -> None:
     print(
         f"pixel order of 128 sequences: pixels[:, permutation] {result['permute_128_indexing_us']} µs,"
         f" index_select {result['permute_128_index_select_us']} µs"
-    )
-    print(
-        "Lightning's loop over a bare loop, µs a step: LSTM 128, batch 128:"
-        f" +{result['lightning_extra_us_lstm128_batch128']}; LSTM 2, batch 8:"
-        f" +{result['lightning_extra_us_lstm2_batch8']}"
     )
     print(
         f"one AdamW step, LSTM 128: for-loop (CPU default) {result['adamw_for_loop_us']} µs,"

@@ -1,10 +1,11 @@
 """How training cost grows with the work: samples/s and peak memory against batch size and sequence length.
 
-    python benchmarks/scaling.py --data-dir ../shared/data [--json]
+    python benchmarks/scaling.py --data-dir DATA [--json]
 
 Every point is a short fit of the default model through rnn_lightning's fit path, in a fresh process of
 its own so that its peak resident memory (ru_maxrss: Python, torch, MNIST in memory, and training) is
-its own. Rows: 28 steps of 28 pixels; pixels: 784 steps of 1 (sequential MNIST).
+its own. Rows: 28 steps of 28 pixels; pixels: 784 steps of 1 (sequential MNIST). The one benchmark of
+batch sizes (speedups.py fits the default's).
 """
 
 import argparse
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import PROJECT, StepClock, fit_cli, step_rate
+from common import StepClock, add_data_dir, fit_cli, parse, print_provenance, provenance, step_rate
 
 POINTS = [("rows", b) for b in (32, 128, 512, 1024, 4096)] + [("pixels", b) for b in (32, 128, 512)]
 
@@ -54,11 +55,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    add_data_dir(parser)
     parser.add_argument("--samples", type=int, default=12_000, help="timed samples per rows point")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", nargs=2, metavar=("SEQUENCE", "BATCH"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse(parser)
     if args.one:  # a child process: one point, printed as JSON
         sequence, batch = args.one[0], int(args.one[1])
         samples = args.samples if sequence == "rows" else args.samples // 12  # 28x longer sequences
@@ -73,9 +74,10 @@ def main() -> None:
         results.append(json.loads(output.strip().splitlines()[-1]))
         print(results[-1], file=sys.stderr)
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps({**provenance(), "points": results}))
         return
-    print("\n| sequence | steps x features | batch | samples/s | peak RSS (MiB) |")
+    print_provenance()
+    print("| sequence | steps x features | batch | samples/s | peak RSS (MiB) |")
     print("| --- | --- | --- | --- | --- |")
     for r in results:
         shape = "28 x 28" if r["sequence"] == "rows" else "784 x 1"

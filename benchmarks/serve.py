@@ -1,6 +1,6 @@
 """Serving speed: `rnn_lightning serve` under load from wrk, beside two plain FastAPI servers.
 
-    python benchmarks/serve.py [--ckpt PATH] [--duration 10] [--connections 64]
+    python benchmarks/serve.py [--ckpt PATH] [--duration 10] [--connections 64] [--data-dir DATA]
 
 Each server is started in its own process on a free loopback port and loaded by Debian's `wrk` (a Python
 client tops out near 440 requests/s here and would measure itself) with 64 connections for a fixed
@@ -30,11 +30,9 @@ import time
 import timeit
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-LITSERVE_REVISION = "4c348ae"  # the last commit that served through LitServe
-sys.path.insert(0, str(PROJECT))
+from common import PROJECT, add_data_dir, free_port, parse, print_provenance, request
 
-from tests.serving import free_port, request  # noqa: E402
+LITSERVE_REVISION = "4c348ae"  # the last commit that served through LitServe
 
 FASTAPI_APP = textwrap.dedent(
     """
@@ -88,12 +86,12 @@ def make_checkpoint(folder: Path) -> Path:
     return path
 
 
-def digit_pixels() -> list[list[int]]:
+def digit_pixels(data_dir: str | None) -> list[list[int]]:
     """A real MNIST test digit where the data is at hand, else a drawn bar (the load is the same)."""
     try:
         from torchvision.datasets import MNIST
 
-        return MNIST(str(PROJECT.parent / "shared" / "data"), train=False).data[0].tolist()
+        return MNIST(str(data_dir), train=False).data[0].tolist()
     except Exception:
         return [[255 if 4 <= x < 24 and 12 <= y < 16 else 0 for x in range(28)] for y in range(28)]
 
@@ -190,13 +188,14 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--only", nargs="+", help="names of the servers to load (default: all)")
     parser.add_argument("--serve-args", default="", help="extra options for both `serve` runs")
-    args = parser.parse_args()
+    add_data_dir(parser, required=False, purpose="; the digit posted, else a drawn bar")
+    args = parse(parser)
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         checkpoint = (args.ckpt or make_checkpoint(folder)).resolve()
         body_file = folder / "body.json"
-        body_file.write_bytes(json.dumps({"pixels": digit_pixels()}).encode())
+        body_file.write_bytes(json.dumps({"pixels": digit_pixels(args.data_dir)}).encode())
         serve = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(checkpoint)]
         app_file = folder / "fastapi_app.py"
         app_file.write_text(FASTAPI_APP)
@@ -233,6 +232,7 @@ def main() -> None:
                     process.kill()
             print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
         ceiling = results.get("fastapi-parse", {}).get("rps")
+        print_provenance()
         print(
             f"\n{args.connections} connections, {args.duration} s each, wrk -t{args.wrk_threads}, 127.0.0.1"
         )
@@ -247,9 +247,13 @@ def main() -> None:
         print("\n| piece of one request (this process, 1 thread) | µs |\n| --- | --- |")
         for label, micros in piece_costs(checkpoint, body_file.read_bytes()):
             print(f"| {label} | {micros:,.0f} |")
-        before, now = serving_lines(LITSERVE_REVISION), serving_lines()
-        print(f"\nLines of serving code: {before} on LitServe ({LITSERVE_REVISION}), {now} now "
-              f"({now / before:.2f}x)")  # fmt: skip
+        try:
+            before = serving_lines(LITSERVE_REVISION)
+        except (OSError, subprocess.SubprocessError):  # outside a git clone, or a shallow one
+            before = None
+        now = serving_lines()
+        then = f"{before} on LitServe ({LITSERVE_REVISION}), " if before else ""
+        print(f"\nLines of serving code: {then}{now} now" + (f" ({now / before:.2f}x)" if before else ""))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Faster settings against the faithful fp32 default: full fits, side by side in one process.
 
-    python benchmarks/speedups.py --data-dir ../shared/data [--variants fp32 bf16 batch512 compile] [--json]
+    python benchmarks/speedups.py --data-dir DATA [--variants fp32 bf16 compile] [--json]
 
-Each variant is the default config plus a few overrides, fitted to the same number of training
-samples (10,000 steps of 128) and tested on the 10,000 test images. Training samples/s counts the
-training steps only (validation time is excluded); wall is the whole fit.
+Each variant is the default config plus a few overrides, fitted for its 10,000 steps of 128 and tested
+on the 10,000 test images. Training samples/s counts the training steps only (the step clock of
+common.py: validation time is excluded); wall is the whole fit. Other batch sizes: scaling.py.
 """
 
 import argparse
@@ -12,54 +12,29 @@ import json
 import tempfile
 import time
 
-import lightning as L
-from common import PROJECT, fit_cli
+from common import StepClock, add_data_dir, fit_cli, parse, print_provenance, provenance, step_periods
 
 VARIANTS = {
     "fp32": [],
     "bf16": ["--trainer.precision", "bf16-mixed"],
-    # Four times the batch, four times the learning rate, a quarter of the steps: the same samples.
-    "batch512": ["--data.batch_size", "512", "--optimizer.lr", "0.004", "--trainer.max_steps", "2500"],
     "compile": ["--model.compile", "true"],
 }
-
-
-class TrainClock(L.Callback):
-    """Seconds spent in training steps: the fit's wall time less validation."""
-
-    def __init__(self) -> None:
-        self.train_seconds = 0.0
-        self._started = 0.0
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self._started = time.perf_counter()
-
-    def on_validation_start(self, trainer, pl_module) -> None:
-        if not trainer.sanity_checking:
-            self.train_seconds += time.perf_counter() - self._started
-
-    def on_validation_end(self, trainer, pl_module) -> None:
-        if not trainer.sanity_checking:
-            self._started = time.perf_counter()
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        self.train_seconds += time.perf_counter() - self._started
 
 
 def run_variant(data_dir: str, overrides: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as logs:
         cli = fit_cli(data_dir, logs, "--trainer.enable_progress_bar", "false", *overrides)
-        clock = TrainClock()
+        clock = StepClock(warmup=0)
         cli.trainer.callbacks.append(clock)
         start = time.perf_counter()
         cli.trainer.fit(cli.model, cli.datamodule)
         wall = time.perf_counter() - start
         test = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)[0]
-    samples = cli.trainer.global_step * cli.datamodule.hparams.batch_size
+    periods, batch_size = step_periods(clock.ends), cli.datamodule.hparams.batch_size
     return {
         "steps": cli.trainer.global_step,
-        "batch_size": cli.datamodule.hparams.batch_size,
-        "train_samples_per_s": round(samples / clock.train_seconds, 1),
+        "batch_size": batch_size,
+        "train_samples_per_s": round(len(periods) * batch_size / sum(periods), 1),
         "fit_wall_s": round(wall, 1),
         "test_acc": round(test["test/acc"], 4),
     }
@@ -69,14 +44,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    add_data_dir(parser)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse(parser)
     results = {name: run_variant(args.data_dir, VARIANTS[name]) for name in args.variants}
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps({**provenance(), "variants": results}))
         return
+    print_provenance()
     base = results.get("fp32")
     print("\n| variant | overrides | steps x batch | train samples/s | vs fp32 | fit wall | test acc |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

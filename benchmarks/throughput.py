@@ -1,6 +1,7 @@
 """Training throughput of rnn_lightning's fit path against a bare PyTorch loop, side by side in one process.
 
-    python benchmarks/throughput.py --data-dir ../shared/data [--steps 400] [--repeats 5] [--json]
+    python benchmarks/throughput.py --data-dir DATA [--steps 400] [--repeats 5] [--json]
+    python benchmarks/throughput.py --data-dir DATA --hidden-size 2 --batch-size 8   (kernels of no weight)
 
 Both paths train the default model (LSTM 128, TF initialisation, SGD 0.001, batch 128) on the same
 in-memory MNIST rows. (a) is `python -m rnn_lightning fit --config configs/default.yaml` as built by the
@@ -14,7 +15,8 @@ callback runs `--chunk` steps of the bare loop (its own model and optimizer), an
 step period is taken over its own steps only (never a period across a switch). Fit and bare loop thus
 sample the same moments of the machine. `--repeats` fits of (a) and of (c) give the medians reported,
 with the ratios, each path's peak memory (a fresh process training that path alone for 50 steps; both
-hold MNIST in memory) and the fp32 matmul roofline.
+hold MNIST in memory) and the fp32 matmul roofline. With a tiny model (`--hidden-size 2 --batch-size 8`),
+whose kernels take almost no time, path (c) shows the µs a step Lightning's loop adds by itself.
 """
 
 import argparse
@@ -30,7 +32,16 @@ import time
 import lightning as L
 import torch
 import torch.nn.functional as F
-from common import PROJECT, StepClock, fit_cli, step_rate, synchronize
+from common import (
+    StepClock,
+    add_data_dir,
+    fit_cli,
+    parse,
+    print_provenance,
+    provenance,
+    step_rate,
+    synchronize,
+)
 
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.model.network import RecurrentNetwork
@@ -91,6 +102,8 @@ def fit_path_args(args, extra: list[str], steps: int | None = None) -> list[str]
     return [
         "--data.batch_size",
         str(args.batch_size),
+        "--model.hidden_size",
+        str(args.hidden_size),
         "--trainer.max_steps",
         str(steps or args.warmup + args.steps),
         "--trainer.num_sanity_val_steps",
@@ -117,6 +130,7 @@ def peak_memory_mib(args, path: str, steps: int = 50) -> float:
     Lightning, imported by both, included); where the two differ is what a path adds."""
     command = [sys.executable, __file__, "--memory-of", path, "--data-dir", args.data_dir]
     command += ["--batch-size", str(args.batch_size), "--steps", str(steps), "--warmup", "0"]
+    command += ["--hidden-size", str(args.hidden_size)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -126,7 +140,7 @@ def report_own_peak_memory(args, device: torch.device) -> None:
     if args.memory_of == "bare":
         datamodule = MNISTDataModule(data_dir=args.data_dir, batch_size=args.batch_size)
         datamodule.setup("fit")
-        BareLoop(datamodule, device, args.batch_size).run(args.steps)
+        BareLoop(datamodule, device, args.batch_size, args.hidden_size).run(args.steps)
     else:
         with tempfile.TemporaryDirectory() as logs:
             cli = fit_cli(args.data_dir, logs, *fit_path_args(args, FIT_PATH))
@@ -186,15 +200,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=str(PROJECT.parent / "shared" / "data"))
+    add_data_dir(parser)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--hidden-size", type=int, default=128, help="LSTM units of both paths")
     parser.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=20, help="steps of one path before switching")
     parser.add_argument("--memory-of", choices=["bare", "fit"], help=argparse.SUPPRESS)  # the memory pass
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args()
+    args = parse(parser)
     if args.warmup + args.steps > 55_000 // args.batch_size:
         parser.error("warmup + steps must fit in one epoch, so that no validation falls inside the timing")
 
@@ -207,11 +222,13 @@ def main() -> None:
     bare_mib, fit_mib = peak_memory_mib(args, "bare"), peak_memory_mib(args, "fit")
     fit, core, bare_with_fit, bare_with_core = [], [], [], []
     for _ in range(args.repeats):
-        speed, bare_speed = time_interleaved(args, BareLoop(datamodule, device, args.batch_size), FIT_PATH)
+        bare = BareLoop(datamodule, device, args.batch_size, args.hidden_size)
+        speed, bare_speed = time_interleaved(args, bare, FIT_PATH)
         fit.append(speed), bare_with_fit.append(bare_speed)
         with tempfile.TemporaryDirectory() as root:
             alone = [*LIGHTNING_ALONE, "--trainer.default_root_dir", root]
-            speed, bare_speed = time_interleaved(args, BareLoop(datamodule, device, args.batch_size), alone)
+            bare = BareLoop(datamodule, device, args.batch_size, args.hidden_size)
+            speed, bare_speed = time_interleaved(args, bare, alone)
         core.append(speed), bare_with_core.append(bare_speed)
 
     fit_speed, core_speed = statistics.median(fit), statistics.median(core)
@@ -224,11 +241,18 @@ def main() -> None:
     core_ratio = statistics.median(c / b for c, b in core_pairs)
     extra_us = statistics.median(extra_per_step_us(f, b, args.batch_size) for f, b in pairs)
     core_extra_us = statistics.median(extra_per_step_us(c, b, args.batch_size) for c, b in core_pairs)
-    gemm = matmul_flops_per_second(args.batch_size) if device.type == "cpu" else float("nan")
-    roofline_speed = gemm / step_flops(args.batch_size) * args.batch_size
+    gemm = (
+        matmul_flops_per_second(args.batch_size, hidden=args.hidden_size)
+        if device.type == "cpu"
+        else float("nan")
+    )
+    flops = step_flops(args.batch_size, hidden=args.hidden_size)
+    roofline_speed = gemm / flops * args.batch_size
     result = {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        **provenance(),
         "batch_size": args.batch_size,
+        "hidden_size": args.hidden_size,
         "threads": torch.get_num_threads(),
         "fit_path_samples_per_s": round(fit_speed, 1),
         "bare_loop_samples_per_s": round(bare_speed, 1),
@@ -245,14 +269,15 @@ def main() -> None:
         "fit_path_peak_rss_mib": round(fit_mib, 1),
         "bare_loop_peak_rss_mib": round(bare_mib, 1),
         "gemm_gflops_at_model_shape": round(gemm / 1e9, 1),
-        "step_gflop": round(step_flops(args.batch_size) / 1e9, 3),
+        "step_gflop": round(flops / 1e9, 3),
         "roofline_samples_per_s": round(roofline_speed, 1),
         "fit_path_fraction_of_roofline": round(fit_speed / roofline_speed, 3),
     }
     if args.json:
         print(json.dumps(result))
         return
-    print(f"\n| path | samples/s (median of {args.repeats} runs) | vs bare | step vs bare | peak RSS MiB |")
+    print_provenance()
+    print(f"| path | samples/s (median of {args.repeats} runs) | vs bare | step vs bare | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- |")
     print(
         f"| rnn_lightning fit (default config) | {fit_speed:,.0f} | {ratio:.3f} | +{extra_us:.0f} µs"
@@ -271,7 +296,7 @@ def main() -> None:
         return
     print(
         f"fp32 GEMM at the model's shape: {gemm / 1e9:.1f} GFLOP/s; one step is"
-        f" {step_flops(args.batch_size) / 1e9:.2f} GFLOP, so the matmul roofline is"
+        f" {flops / 1e9:.2f} GFLOP, so the matmul roofline is"
         f" {roofline_speed:,.0f} samples/s; the fit path reaches"
         f" {fit_speed / roofline_speed:.0%} of it"
     )

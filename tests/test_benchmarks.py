@@ -1,0 +1,85 @@
+"""benchmarks/ as a toolbox: every script runs (`--help`), asks for its data folder in one line where none
+is given, imports nothing from tests/, and names the processor and the commit of its figures, "unknown"
+outside a git clone rather than a crash."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT
+
+BENCHMARKS = PROJECT / "benchmarks"
+SCRIPTS = sorted(path.name for path in BENCHMARKS.iterdir() if path.suffix in (".py", ".sh"))
+WITHOUT_DATA = {key: value for key, value in os.environ.items() if key != "RNN_LIGHTNING_DATA"}
+
+
+def run(script: str, *args: str, cwd: Path = PROJECT, env=None) -> subprocess.CompletedProcess:
+    runner = ["bash"] if script.endswith(".sh") else [sys.executable]
+    command = [*runner, str(BENCHMARKS / script), *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("script", [name for name in SCRIPTS if name != "common.py"])
+def test_every_benchmark_answers_help(script):
+    result = run(script, "--help")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"benchmarks/{script}" in result.stdout  # the usage line of its docstring
+
+
+@pytest.mark.parametrize("script", ["time_to_accuracy.py", "throughput.py", "gpu.sh"])
+def test_a_benchmark_without_its_data_folder_says_how_to_give_it(script, tmp_path):
+    result = run(script, cwd=tmp_path, env=WITHOUT_DATA)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "RNN_LIGHTNING_DATA" in lines[-1], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_the_data_folder_comes_from_the_environment_and_nothing_is_hard_coded(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.setenv("RNN_LIGHTNING_DATA", "/somewhere/data")
+    import argparse
+
+    import common
+
+    parser = argparse.ArgumentParser()
+    common.add_data_dir(parser)
+    monkeypatch.setattr(sys, "argv", ["x"])
+    assert common.parse(parser).data_dir == "/somewhere/data"
+    for path in BENCHMARKS.iterdir():
+        text = path.read_text()
+        assert "shared/data" not in text and '"shared"' not in text, path.name
+        assert "from tests" not in text and "import tests" not in text, path.name
+        assert path.name == "common.py" or "PROJECT = " not in text, path.name
+
+
+def test_the_processor_line_and_the_commit_never_crash_outside_a_clone(tmp_path):
+    """common.py copied out of the clone: the commit is "unknown"; the processor line names the model,
+    the cores and both bf16 flags."""
+    shutil.copy(BENCHMARKS / "common.py", tmp_path / "common.py")
+    script = "import common; print(common.commit()); print(common.processor())"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    commit, processor = result.stdout.strip().splitlines()
+    assert commit == "unknown"
+    assert f"{os.cpu_count()} cores" in processor
+    assert "avx512_bf16: " in processor and "amx_bf16: " in processor
+
+
+def test_inside_the_clone_the_commit_is_the_checkouts(monkeypatch):
+    if shutil.which("git") is None:
+        pytest.skip("no git")
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True
+    )
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import common
+
+    assert common.commit().split("+")[0] == head.stdout.strip()
