@@ -70,3 +70,27 @@ def test_not_slow_leaves_out_every_fit_on_real_mnist():
     }
     assert long_fits <= slow and not long_fits & quick
     assert "tests/test_serve.py::test_bad_input_is_one_line_4xx_and_the_app_keeps_serving" in quick
+
+
+def test_every_project_file_the_code_and_docs_name_exists():
+    """A renamed script or test leaves no page or docstring pointing at the old name."""
+    import re
+
+    named_elsewhere = {"configs/X.yaml", "rnn_lightning/reader.py"}  # a placeholder; a file at a git revision
+    pattern = re.compile(
+        r"(?<![\w/.])((?:rnn_lightning|tests|benchmarks|scripts|docs|configs)/[\w/.-]*\w\.(?:py|sh|md|yaml|png|html))"
+    )
+    sources = [PROJECT / "README.md", *PROJECT.glob("docs/*.md"), *PROJECT.glob("configs/*.yaml")]
+    sources += [
+        *PROJECT.glob("rnn_lightning/**/*.py"),
+        *PROJECT.glob("benchmarks/*"),
+        *PROJECT.glob("scripts/*"),
+    ]
+    sources += [*PROJECT.glob("tests/*.py")]
+    missing = {
+        (source.relative_to(PROJECT).as_posix(), name)
+        for source in sources
+        for name in pattern.findall(source.read_text())
+        if name not in named_elsewhere and not (PROJECT / name).exists()
+    }
+    assert missing == set()
