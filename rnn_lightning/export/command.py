@@ -36,13 +36,14 @@ def export(args: list[str], prog: str) -> int:
 
     check_output(output, options.overwrite)  # before the work: a refused output costs nothing
 
-    from rnn_lightning.export.formats import onnx_bytes, pt2_bytes, trace
+    from rnn_lightning.export.formats import check_exporter, onnx_bytes, pt2_bytes, trace
     from rnn_lightning.export.graph import ExportedReader
     from rnn_lightning.export.metadata import metadata
     from rnn_lightning.export.writing import write_new
     from rnn_lightning.model.checkpoint_files import newest_last_checkpoint
     from rnn_lightning.serving.reader import DigitReader
 
+    check_exporter(options.format)
     last = options.ckpt_path == "last"
     path = newest_last_checkpoint(Path("lightning_logs")) if last else Path(options.ckpt_path)
     reader = DigitReader(path)  # a missing, unreadable or foreign checkpoint fails here, in one line

@@ -5,9 +5,11 @@ platform and in browsers, and the exported program itself (.pt2), which PyTorch 
 import io
 import json
 import warnings
+from importlib.util import find_spec
 
 import torch
 
+from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.graph import ExportedReader
 
 FORMATS = ("onnx", "pt2")
@@ -16,6 +18,15 @@ METADATA_FILE = "rnn_lightning.json"  # the metadata inside a .pt2 archive (torc
 FLAT_WEIGHTS = r"The tensor attributes self\.network\.rnn\._flat_weights"
 """torch.export warns of every recurrent module: the RNN refreshes its own list of weight references as it
 runs; the weights themselves are the module's parameters, exported as such (the tests compare answers)."""
+
+
+def check_exporter(format: str) -> None:
+    """ONNX needs two packages beyond the project's own: one clear line if either is missing."""
+    missing = [name for name in ("onnx", "onnxscript") if format == "onnx" and find_spec(name) is None]
+    if missing:
+        raise UserInputError(
+            f"--format onnx needs {' and '.join(missing)}: pip install 'rnn-lightning[export]'"
+        )
 
 
 def trace(graph: ExportedReader, dtype: str) -> torch.export.ExportedProgram:
