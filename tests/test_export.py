@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import onnx
@@ -72,7 +73,8 @@ def fitted(real_data_dir, tmp_path_factory):
             logs = tmp_path_factory.mktemp(Path(config).stem)
             args = ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(real_data_dir)]
             args += [*QUICK_RUN, "--trainer.logger.init_args.save_dir", str(logs), *FITS[config]]
-            assert main(args) == 0
+            with patch.object(sys, "argv", ["rnn_lightning"]):  # LightningCLI warns of pytest's own argv
+                assert main(args) == 0
             done[config] = logs / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
         return done[config]
 
@@ -288,6 +290,23 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path, monkeypatch, capsys
     assert "GRU 6" in capsys.readouterr().out and "GRU 6" in onnx_metadata(output)["model"]
     onnx.checker.check_model(str(output))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lightning_logs", "model.ckpt", "model.onnx"]
+
+
+def test_a_model_the_exporter_refuses_is_one_line_and_nothing_is_written(tmp_path, monkeypatch, capsys):
+    from rnn_lightning.export import formats
+
+    def refuse(graph, dtype):  # as torch.export does for an operation it cannot follow
+        raise RuntimeError("Unsupported: an operation the tracer cannot follow\n  (a long explanation)")
+
+    monkeypatch.setattr(formats, "trace", refuse)
+    checkpoint = handmade_checkpoint(tmp_path / "model.ckpt", hidden_size=4)
+    capsys.readouterr()
+    assert main(["export", "--ckpt_path", str(checkpoint), "--output", str(tmp_path / "model.onnx")]) == 2
+    progress, line = capsys.readouterr().err.strip().splitlines()  # what it was doing, then why it stopped
+    assert progress.startswith(f"Exporting {checkpoint}")
+    why = "LSTM 4, 1 layer, on MNIST rows cannot be exported as onnx: Unsupported: an operation the tracer"
+    assert line == f"python -m rnn_lightning: error: {why} cannot follow"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.ckpt"]
 
 
 def test_the_writer_never_replaces_a_file_made_meanwhile(tmp_path, monkeypatch):
