@@ -324,3 +324,11 @@ def test_the_writer_never_replaces_a_file_made_meanwhile(tmp_path, monkeypatch):
     with pytest.raises(UserInputError, match="exists"):
         writing.write_new(target, b"ours")
     assert target.read_bytes() == b"theirs" and [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_export_is_listed_in_the_commands_help():
+    from rnn_lightning.export.command import HELP
+
+    result = subprocess.run([sys.executable, "-m", "rnn_lightning", "--help"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0 and HELP in " ".join(result.stdout.split())
