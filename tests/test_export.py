@@ -182,6 +182,17 @@ def test_every_cell_stacked_or_bidirectional_exports(model, images, tmp_path, ca
     onnx.checker.check_model(str(tmp_path / "model.onnx"), full_check=True)
     assert_same(run_onnx(tmp_path / "model.onnx", images.numpy()), expected(checkpoint, images))
     assert "rows" in capsys.readouterr().out
+    # one ONNX recurrent operator per layer (both directions in it), not the recurrence spelt out per step
+    nodes = [node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node]
+    assert nodes.count(model["cell"].upper()) == model["num_layers"] and "Tanh" not in nodes
+
+
+def test_the_exporter_still_spells_out_a_plain_rnn_without_our_translation():
+    """rnn_lightning/export/onnx_rnn.py can go once this fails: the exporter then writes ONNX's RNN itself."""
+    rnn = torch.nn.RNN(3, 4, batch_first=True).eval()
+    exported = torch.onnx.export(rnn, (torch.zeros(2, 5, 3),), dynamo=True, verbose=False)
+    nodes = [node.op_type for node in exported.model_proto.graph.node]
+    assert "RNN" not in nodes and nodes.count("Tanh") == 5  # one per step
 
 
 def test_float32_input_gives_the_same_answers_and_is_left_as_it_was(images, tmp_path):

@@ -43,6 +43,8 @@ def onnx_bytes(program: torch.export.ExportedProgram, output_names: list[str], m
     `metadata_props`."""
     import onnx
 
+    from rnn_lightning.export.onnx_rnn import TRANSLATIONS
+
     exported = torch.onnx.export(
         program,
         input_names=["images"],
@@ -50,6 +52,7 @@ def onnx_bytes(program: torch.export.ExportedProgram, output_names: list[str], m
         opset_version=OPSET,
         dynamo=True,
         verbose=False,
+        custom_translation_table=TRANSLATIONS,  # the plain RNN as one ONNX operator (onnx_rnn.py)
     )
     exported.rename_axes({exported.model.graph.inputs[0].shape[0]: "batch"})  # not the tracer's "s34"
     model = exported.model_proto
