@@ -16,6 +16,8 @@ from rnn_lightning.checkpointing.files import check_model_shape, latest_last_che
 from rnn_lightning.cli.garbage_collector import resume_collection
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.export.command import HELP as EXPORT_HELP
+from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
@@ -68,8 +70,12 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
 
     @override
     def extra_subcommands(self) -> dict:
-        # `serve` runs outside LightningCLI (`cli/main.py` hands it its own parser); listed for --help.
-        return {"serve": (build_serve_parser(f"{program_name()} serve"), SERVE_HELP)}
+        # `serve` and `export` run outside LightningCLI (`cli/main.py` hands them their own parsers);
+        # listed for --help.
+        return {
+            "serve": (build_serve_parser(f"{program_name()} serve"), SERVE_HELP),
+            "export": (build_export_parser(f"{program_name()} export"), EXPORT_HELP),
+        }
 
     @override
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:

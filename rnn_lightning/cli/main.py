@@ -30,6 +30,10 @@ def main(args: list[str] | None = None) -> int:
             from rnn_lightning.serving.command import serve
 
             return serve(argv[1:], f"{program_name()} serve")
+        if argv[:1] == ["export"]:  # the same: its own parser, listed in --help
+            from rnn_lightning.export.command import export
+
+            return export(argv[1:], f"{program_name()} export")
         build_cli(args)
     except (RnnLightningError, ArgumentError) as error:
         print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)

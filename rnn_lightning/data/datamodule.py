@@ -22,6 +22,14 @@ VALIDATION_SIZE = 5000  # the tutorial's read_data_sets keeps the first 5,000 tr
 DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
 
 
+def class_names(dataset_class: type[datasets.MNIST] | None, num_classes: int = 10) -> list[str]:
+    """Digits for MNIST (or no dataset named), torchvision's class names for Fashion-MNIST: what the
+    report's pictures and an exported model's metadata name the classes."""
+    if dataset_class is None or dataset_class is datasets.MNIST:
+        return [str(index) for index in range(num_classes)]
+    return list(dataset_class.classes)
+
+
 def _load_images(paths: list[Path]) -> list[tuple[Tensor | None, str | None]]:
     """Decodes a batch of image files (a `collate_fn`, so DataLoader workers do it in parallel)."""
     return [load_image(path) for path in paths]

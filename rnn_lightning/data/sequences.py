@@ -14,7 +14,8 @@ def fixed_permutation(seed: int, length: int = 784) -> Tensor:
 
 
 class ToSequence:
-    """Turns uint8 images (batch, 28, 28) into float32 sequences in [0, 1]: (batch, steps, features)."""
+    """Turns uint8 images (batch, 28, 28), or float ones on the same 0-255 scale, into float32 sequences
+    in [0, 1]: (batch, steps, features)."""
 
     def __init__(self, kind: SequenceKind = "rows", permutation: Tensor | None = None) -> None:
         self.kind, self.permutation = kind, permutation
@@ -29,7 +30,8 @@ class ToSequence:
         return self
 
     def __call__(self, images: Tensor) -> Tensor:
-        pixels = images.to(torch.float32).div_(255.0)
+        # copy=True: a float32 input (an exported graph's) is scaled in a copy, never in the caller's tensor.
+        pixels = images.to(torch.float32, copy=True).div_(255.0)
         if self.kind == "rows":
             return pixels
         pixels = pixels.flatten(1)

@@ -2,6 +2,7 @@
 
 import lightning as L
 
+from rnn_lightning.data.datamodule import class_names as names_of
 from rnn_lightning.report.figures import describe_run
 
 
@@ -23,8 +24,4 @@ def split_size(trainer: L.Trainer, name: str) -> int | None:
 
 def class_names(trainer: L.Trainer, num_classes: int) -> list[str]:
     """Digits for MNIST, torchvision's class names for Fashion-MNIST."""
-    datamodule = getattr(trainer, "datamodule", None)
-    dataset_class = getattr(datamodule, "dataset_class", None)
-    if dataset_class is None or dataset_class.__name__ == "MNIST":
-        return [str(index) for index in range(num_classes)]
-    return list(dataset_class.classes)
+    return names_of(getattr(getattr(trainer, "datamodule", None), "dataset_class", None), num_classes)

@@ -17,6 +17,15 @@ _NETWORK_ARGUMENTS = set(inspect.signature(RecurrentNetwork.__init__).parameters
 _PREFIX = "network."  # where the LightningModule keeps the network's weights
 
 
+def probabilities(network: RecurrentNetwork, sequences: Tensor) -> tuple[Tensor, Tensor | None]:
+    """What `serve` answers and `export` writes into its graph: the probabilities (batch, classes) and
+    those after each row read (batch, 28, classes; None for a bidirectional network), in one pass."""
+    if not network.reads_in_order:
+        return network(sequences).float().softmax(-1), None
+    logits, by_point = network.reading(sequences)
+    return logits.float().softmax(-1), by_point.float().softmax(-1)
+
+
 class DigitReader:
     """The network of a checkpoint in evaluation mode, with the sequence kind it was trained on."""
 
@@ -40,16 +49,17 @@ class DigitReader:
         data = checkpoint.get("MNISTDataModule") or {"sequence": "rows", "permutation": None}
         order = None if data.get("permutation") is None else torch.tensor(data["permutation"])
         self.to_sequence = ToSequence(data["sequence"], order).to(self.device)
+        # What it was trained on, for `export`'s metadata: the model's and the data's hyper-parameters.
+        self.hparams = hparams
+        self.data_hparams = dict(checkpoint.get("datamodule_hyper_parameters") or {}) | {
+            "sequence": data["sequence"]
+        }
 
     @torch.inference_mode()
     def read(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
         """`images`: uint8 (batch, 28, 28) in MNIST's form. The probabilities (batch, classes) and those
         after each row read (batch, 28, classes; None for a bidirectional network), in one pass."""
-        sequences = self.to_sequence(images.to(self.device))
-        if not self.network.reads_in_order:
-            return self.network(sequences).float().softmax(-1), None
-        logits, by_point = self.network.reading(sequences)
-        return logits.float().softmax(-1), by_point.float().softmax(-1)
+        return probabilities(self.network, self.to_sequence(images.to(self.device)))
 
     @torch.inference_mode()
     def look_inside(self, images: Tensor, answers: Tensor) -> Inside:
