@@ -7,7 +7,7 @@ client tops out near 440 requests/s here and would measure itself) with 64 conne
 duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's request:
 
 - `serve`, dynamic batching on (the defaults), and off (`--max_batch_size 1`);
-- `serve` with the defaults asked `POST /predict?inside=true` (the page's request): the same answer with the
+- `serve` with the defaults asked `POST /predict?inside=true` (as the page asks): the same answer with the
   network's gates and states after each row, recomputed step by step, and a JSON answer some 45 times
   larger;
 - `fastapi-model`: a FastAPI endpoint that reads the JSON and runs the same model once per request, with
