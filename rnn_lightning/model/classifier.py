@@ -15,7 +15,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
-from rnn_lightning.model.inside import look_inside
+from rnn_lightning.model.inside import Inside, look_inside
 from rnn_lightning.model.network import CellKind, InitKind, RecurrentNetwork
 from rnn_lightning.report.metrics import CALIBRATION_BINS, EvaluationInsights
 from rnn_lightning.workarounds.fused_bf16_clipping import clip_bf16_gradients
@@ -141,14 +141,11 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         sequences, labels = batch
-        # One pass gives both the answer and the answers after each row (the last of those is the answer).
-        logits, by_point = self.reading(sequences)
+        logits, by_point, inside = self.reading_inside(sequences)
         loss = F.cross_entropy(logits, labels)
         self.test_loss(loss, weight=len(labels))
         self.test_acc(logits, labels)
         self.test_ece(logits.float(), labels)
-        # The gates and states after each row, recomputed from the weights (nn.LSTM does not expose them).
-        inside = None if by_point is None else look_inside(self.network, sequences, logits.argmax(-1))
         self.test_insights.update(logits, labels, sequences, by_point, inside)
         self.log("test/loss", self.test_loss)
         self.log("test/acc", self.test_acc)
@@ -157,6 +154,15 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def on_test_epoch_start(self) -> None:
         self.test_insights.reset()
+
+    def reading_inside(self, sequences: Tensor) -> tuple[Tensor, Tensor | None, Inside | None]:
+        """`reading`, and the gates and states after each row (`look_inside`: nn.LSTM does not expose
+        them), both from one pass of the recurrent stack; None for a bidirectional model."""
+        if not self.network.reads_in_order:
+            return self(sequences), None, None
+        outputs, _ = self.network.rnn(sequences)
+        logits, by_point = self.network.read_off(outputs)
+        return logits, by_point, look_inside(self.network, sequences, logits.argmax(-1), outputs=outputs)
 
     def reading(self, sequences: Tensor) -> tuple[Tensor, Tensor | None]:
         """(logits, logits after each row read), the second None for a bidirectional model, which has
