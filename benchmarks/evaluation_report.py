@@ -89,7 +89,7 @@ def main() -> None:
     print("| test pass over 10,000 images | seconds (median) | vs without |\n| --- | --- | --- |")
     for name, values in times.items():
         print(f"| {name} | {statistics.median(values):.3f} | {statistics.median(values) / base:.2f}x |")
-    print(f"| drawing and writing the four pictures and two CSVs, once | {drawing:.2f} | |")
+    print(f"| drawing and writing the {len(pictures)} pictures and their CSVs, once | {drawing:.2f} | |")
     print(f"\n| the {len(pictures)} pictures to TensorBoard | seconds (median) |\n| --- | --- |")
     for name, seconds in handing.items():
         print(f"| {name} | {seconds:.3f} |")

@@ -7,6 +7,9 @@ client tops out near 440 requests/s here and would measure itself) with 64 conne
 duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's request:
 
 - `serve`, dynamic batching on (the defaults), and off (`--max_batch_size 1`);
+- `serve` with the defaults asked `POST /predict?inside=true` (as the page asks): the same answer with the
+  network's gates and states after each row, recomputed step by step, and a JSON answer some 45 times
+  larger;
 - `fastapi-model`: a FastAPI endpoint that reads the JSON and runs the same model once per request, with
   the same answer, as a person would write it by hand;
 - `fastapi-parse`: a FastAPI endpoint that parses the same JSON and runs no model: the ceiling of the HTTP
@@ -112,8 +115,10 @@ def start(command: list[str], port: int, cwd: Path) -> subprocess.Popen:
     raise SystemExit(f"{command} did not answer /health within 120 s")
 
 
-def load(port: int, body_file: Path, duration: int, connections: int, threads: int) -> dict:
-    """wrk's requests/s, p50 and p99 latency (ms) and failed requests against `/predict`."""
+def load(
+    port: int, body_file: Path, duration: int, connections: int, threads: int, path: str = "/predict"
+) -> dict:
+    """wrk's requests/s, p50 and p99 latency (ms) and failed requests against `path`."""
     script = body_file.with_suffix(".lua")
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -121,7 +126,7 @@ def load(port: int, body_file: Path, duration: int, connections: int, threads: i
     )
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
     output = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}/predict"], capture_output=True, text=True, timeout=duration + 60
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=duration + 60
     ).stdout
 
     def milliseconds(label: str) -> float:
@@ -160,6 +165,9 @@ def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
         ("model + answer's JSON, batch of 1, per request", micro(lambda: answer_batch(reader, [image]), 200)),
         ("model + answer's JSON, batch of 16, per request", micro(
             lambda: answer_batch(reader, [image] * 16), 20) / 16),
+        ("the same with inside=true, batch of 1", micro(lambda: answer_batch(reader, [image], [True]), 50)),
+        ("the same with inside=true, batch of 16, per request", micro(
+            lambda: answer_batch(reader, [image] * 16, [True] * 16), 5) / 16),
     ]  # fmt: skip
 
 
@@ -212,8 +220,10 @@ def main() -> None:
                 "1",
                 *extra,
             ],
+            "serve, batching on, inside=true": lambda port: [*serve, "--port", str(port), *extra],
             "fastapi-model": lambda port: [*plain, "model", str(port)],
         }
+        paths = {"serve, batching on, inside=true": "/predict?inside=true"}
         results = {}
         for name, command in servers.items():
             if args.only and name not in args.only:
@@ -222,8 +232,9 @@ def main() -> None:
             process = start(command(port), port, PROJECT)
             try:
                 # Warm-up, not counted: every worker process started and its first batches run.
-                load(port, body_file, 3, args.connections, args.wrk_threads)
-                results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads)
+                path = paths.get(name, "/predict")
+                load(port, body_file, 3, args.connections, args.wrk_threads, path)
+                results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads, path)
             finally:
                 process.send_signal(signal.SIGINT)  # Ctrl-C: serve stops its worker processes too
                 try:

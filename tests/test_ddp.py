@@ -29,7 +29,15 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
     run = tmp_path / "lightning_logs" / "version_0"
     assert (run / "performance.png").is_file() and (run / "history.csv").is_file()
     assert len(list(tmp_path.rglob("history.csv"))) == 1
-    for picture in ("confusion_matrix.png", "errors.png", "accuracy_by_row.png", "calibration.png"):
+    pictures = (
+        "confusion_matrix",
+        "errors",
+        "accuracy_by_row",
+        "calibration",
+        "gates_by_row",
+        "memory_by_digit",
+    )
+    for picture in (f"{name}.png" for name in pictures):
         assert [path.parent for path in tmp_path.rglob(picture)] == [run], picture  # written once
     support = [int(line.split(",")[-1]) for line in (run / "per_class.csv").read_text().splitlines()[1:]]
     assert sum(support) == 200  # the test report counts every test image once over both processes
@@ -50,3 +58,15 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
     single_accuracy = float(re.search(r"test/acc\s+([0-9.]+)", single.stdout).group(1))
     assert abs(ddp_accuracy - single_accuracy) < 1e-4
     assert abs(float(by_row[-1].split(",")[1]) - ddp_accuracy) < 1e-4
+    # The inside states too: summed over both processes, they are one process' over the whole set.
+    alone = tmp_path / "lightning_logs" / "version_1"
+    for name in ("gates_by_row.csv", "memory_by_digit.csv"):
+        both, one = (numbers((folder / name).read_text()) for folder in (run, alone))
+        assert len(both) == len(one) and all(abs(a - b) < 2e-6 for a, b in zip(both, one, strict=True)), name
+    images = [int(line.split(",")[1]) for line in (run / "memory_by_digit.csv").read_text().splitlines()[1:]]
+    assert sum(images) == 200
+
+
+def numbers(text: str) -> list[float]:
+    """Every number of a CSV's rows after its header, but its first two columns (labels, counts)."""
+    return [float(value) for line in text.splitlines()[1:] for value in line.split(",")[2:]]

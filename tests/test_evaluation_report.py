@@ -4,17 +4,21 @@ values that must agree with the test accuracy."""
 import csv
 import io
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torchmetrics.functional.classification import multiclass_calibration_error
+from torchvision.datasets import MNIST
 
 from rnn_lightning.cli.main import main
 from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
+from rnn_lightning.serving.reader import DigitReader
 from tests.conftest import CONFIGS, make_fake_mnist
 
-FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration")
+FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration", "gates_by_row", "memory_by_digit")
+INSIDE = ("gates_by_row", "memory_by_digit")
 QUICK = ["--trainer.max_steps", "60", "--trainer.enable_progress_bar", "false"]
 QUICK += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
 
@@ -73,12 +77,64 @@ def test_a_fit_leaves_every_picture_with_values_that_agree(fit):
     assert by_row[-1] == pytest.approx(accuracy, abs=1e-6)
     assert by_row[0] < by_row[-1]  # the generated classes are bars at rows 2-21: row 1 cannot tell them
     assert 0 <= scalars["test/ece"] <= 1
+    assert_inside_equals_a_direct_computation(
+        run, run.parents[1] / "data", ["input", "forget", "cell", "output"]
+    )
+
+
+def assert_inside_equals_a_direct_computation(run, data, gate_names):
+    """The two CSVs hold what `look_inside` gives on the run's final weights over all the test images."""
+    test = MNIST(str(data), train=False)
+    reader = DigitReader(run / "checkpoints" / "last.ckpt")
+    found = look_inside_all(reader, test.data)
+    rows = read_csv(run / "gates_by_row.csv") if gate_names else []
+    assert sorted({row["gate"] for row in rows}) == sorted(gate_names)
+    for row in rows:
+        layer = found.layers[int(row["layer"]) - 1]
+        values = layer.gates[row["gate"]][:, int(row["rows_read"]) - 1].double()
+        assert float(row["mean"]) == pytest.approx(float(values.mean()), abs=2e-6), row
+        assert float(row["std"]) == pytest.approx(float(values.std(correction=0)), abs=2e-6), row
+    assert len(rows) == len(gate_names) * len(found.layers) * 28
+    memory = read_csv(run / "memory_by_digit.csv")
+    final = found.layers[-1].hidden[:, -1].double().numpy()
+    labels = test.targets.numpy()
+    assert [int(row["images"]) for row in memory] == np.bincount(labels, minlength=10).tolist()
+    for digit, row in enumerate(memory):
+        units = [float(row[f"unit_{unit}"]) for unit in range(final.shape[1])]
+        np.testing.assert_allclose(units, final[labels == digit].mean(0), atol=2e-6)
+
+
+def look_inside_all(reader, images):
+    with torch.inference_mode():
+        answers = reader.read(images)[0].argmax(-1)
+    return reader.look_inside(images, answers)
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_gru_and_rnn_report_the_gates_their_cell_has(fit, cell):
+    run = fit(
+        "--model.cell",
+        cell,
+        "--model.num_layers",
+        "2",
+        "--model.hidden_size",
+        "8",
+        "--trainer.max_steps",
+        "5",
+    )
+    images, _ = read_events(run)
+    assert (run / "gates_by_row.png").exists() == (cell == "gru") == ("test/gates_by_row" in images)
+    assert "test/memory_by_digit" in images
+    gates = ["reset", "update", "new"] if cell == "gru" else []
+    assert_inside_equals_a_direct_computation(run, run.parents[1] / "data", gates)
 
 
 def test_a_bidirectional_model_says_why_it_has_no_accuracy_by_row(fit, capsys):
     run = fit("--model.bidirectional", "true")
-    assert "No accuracy by row: a bidirectional model" in capsys.readouterr().err
-    assert not (run / "accuracy_by_row.csv").exists()
+    message = "No accuracy by row, gates by row or memory by digit: a bidirectional model"
+    assert message in capsys.readouterr().err
+    for name in ("accuracy_by_row", *INSIDE):
+        assert not (run / f"{name}.csv").exists() and not (run / f"{name}.png").exists()
     for name in ("confusion_matrix", "errors", "calibration"):
         assert (run / f"{name}.png").is_file()
 

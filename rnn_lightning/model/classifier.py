@@ -15,6 +15,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
+from rnn_lightning.model.inside import Inside, look_inside
 from rnn_lightning.model.network import CellKind, InitKind, RecurrentNetwork
 from rnn_lightning.report.metrics import CALIBRATION_BINS, EvaluationInsights
 from rnn_lightning.workarounds.fused_bf16_clipping import clip_bf16_gradients
@@ -25,7 +26,8 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     """Wraps `RecurrentNetwork`; logs `train/`, `val/` and `test/` loss and accuracy to the loggers.
 
     The test pass also logs the expected calibration error (`test/ece`) and gathers `test_insights`
-    (confusions, per-class scores, accuracy by row, the worst mistakes), which `EvaluationReport` draws.
+    (confusions, per-class scores, accuracy by row, the worst mistakes, the gates by row and the memory
+    by digit), which `EvaluationReport` draws.
 
     Args:
         input_size: features per step; linked from the data (`data.sequence`), never set by hand.
@@ -64,7 +66,9 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         self.val_loss = MeanMetric()
         self.test_loss = MeanMetric()
         self.test_ece = MulticlassCalibrationError(num_classes, n_bins=CALIBRATION_BINS, validate_args=False)
-        self.test_insights = EvaluationInsights(num_classes, reads_in_order=self.network.reads_in_order)
+        self.test_insights = EvaluationInsights(
+            num_classes, self.network.reads_in_order, cell, num_layers, hidden_size
+        )
 
     @override
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -137,13 +141,12 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         sequences, labels = batch
-        # One pass gives both the answer and the answers after each row (the last of those is the answer).
-        logits, by_point = self.reading(sequences)
+        logits, by_point, inside = self.reading_inside(sequences)
         loss = F.cross_entropy(logits, labels)
         self.test_loss(loss, weight=len(labels))
         self.test_acc(logits, labels)
         self.test_ece(logits.float(), labels)
-        self.test_insights.update(logits, labels, sequences, by_point)
+        self.test_insights.update(logits, labels, sequences, by_point, inside)
         self.log("test/loss", self.test_loss)
         self.log("test/acc", self.test_acc)
         self.log("test/ece", self.test_ece)
@@ -151,6 +154,15 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def on_test_epoch_start(self) -> None:
         self.test_insights.reset()
+
+    def reading_inside(self, sequences: Tensor) -> tuple[Tensor, Tensor | None, Inside | None]:
+        """`reading`, and the gates and states after each row (`look_inside`: nn.LSTM does not expose
+        them), both from one pass of the recurrent stack; None for a bidirectional model."""
+        if not self.network.reads_in_order:
+            return self(sequences), None, None
+        outputs, _ = self.network.rnn(sequences)
+        logits, by_point = self.network.read_off(outputs)
+        return logits, by_point, look_inside(self.network, sequences, logits.argmax(-1), outputs=outputs)
 
     def reading(self, sequences: Tensor) -> tuple[Tensor, Tensor | None]:
         """(logits, logits after each row read), the second None for a bidirectional model, which has

@@ -1,13 +1,15 @@
-"""Inside a one-directional `RecurrentNetwork`: every layer's gates and states at each reading point,
-recomputed step by step from the trained weights with PyTorch's own equations and gate order (the
-`nn.LSTM`, `nn.GRU` and `nn.RNN` docs), so what is shown is what the module computed (tests hold them
-equal). One place for the serving API and the test report.
+"""Inside a one-directional `RecurrentNetwork`: every layer's gates and states at each reading point.
+The hidden states are the module's own (each layer run alone, by PyTorch's fused kernel); the gates and
+the LSTM's memory are recomputed from them and the trained weights with PyTorch's own equations and gate
+order (the `nn.LSTM`, `nn.GRU` and `nn.RNN` docs), in batched products rather than a step-by-step loop,
+so that the test pass can afford them (tests hold the equations between what is reported). One place for
+the serving API and the test report.
 """
 
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from rnn_lightning.model.network import READING_POINTS, RecurrentNetwork
 
@@ -41,7 +43,7 @@ class Inside:
         return self.layers[-1].hidden.shape[-1]
 
 
-def _weights(rnn: torch.nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _weights(rnn: nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(W_ih, b_ih, W_hh, b_hh) of `layer`, in float32 (zeros for a stack without biases)."""
     w_ih, w_hh = (getattr(rnn, f"{name}_l{layer}").float() for name in ("weight_ih", "weight_hh"))
     b_ih, b_hh = (
@@ -54,57 +56,71 @@ def _weights(rnn: torch.nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor,
     return w_ih, b_ih, w_hh, b_hh
 
 
-def _layer(cell: str, nonlinearity: str, inputs: Tensor, weights, stride: int):
-    """Runs one layer over `inputs` (batch, steps, features): its outputs at every step (the next
-    layer's input) and its gates and states at every `stride`-th step."""
+def _alone(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
+    """Layer `layer` of the stack as a module of its own kind, in float32: its outputs at every step are
+    the layer's hidden states, from PyTorch's own fused kernel."""
+    options = {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
+    size = rnn.input_size if layer == 0 else rnn.hidden_size
+    single = type(rnn)(size, rnn.hidden_size, bias=rnn.bias, batch_first=True, device="meta", **options)
+    weights = {name.rsplit("_l", 1)[0] + "_l0": value.float() for name, value in rnn.named_parameters()
+               if name.rsplit("_l", 1)[1] == str(layer)}  # fmt: skip
+    single.load_state_dict(weights, assign=True)
+    single.flatten_parameters()  # one block of memory, as cuDNN wants it
+    return single
+
+
+def _layer(cell: str, inputs: Tensor, weights, stride: int, hidden: Tensor) -> LayerInside:
+    """One layer's gates and states at every `stride`-th step, given its input (batch, steps, features)
+    and its hidden state at every step (its outputs): the gates from the previous step's hidden state
+    by PyTorch's equations, in batched products; the LSTM's memory c by its update, step by step."""
     w_ih, b_ih, w_hh, b_hh = weights
     batch, steps, _ = inputs.shape
-    units = w_hh.shape[1]
-    projected = torch.addmm(b_ih, inputs.reshape(batch * steps, -1), w_ih.t()).view(batch, steps, -1)
-    h = inputs.new_zeros(batch, units)
-    c = torch.zeros_like(h)
-    outputs, kept = [], {name: [] for name in (*GATE_NAMES[cell], "cell_state", "hidden")}
-    for step in range(steps):
-        recurrent = torch.addmm(b_hh, h, w_hh.t())
-        if cell == "lstm":
-            i, f, g, o = (projected[:, step] + recurrent).chunk(4, -1)
-            gates = (i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid())
-            c = gates[1] * c + gates[0] * gates[2]
-            h = gates[3] * c.tanh()
-        elif cell == "gru":
-            x_r, x_z, x_n = projected[:, step].chunk(3, -1)
-            h_r, h_z, h_n = recurrent.chunk(3, -1)
-            r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-            n = (x_n + r * h_n).tanh()
-            gates = (r, z, n)
-            h = (1 - z) * n + z * h
-        else:
-            total = projected[:, step] + recurrent
-            gates, h = (), total.tanh() if nonlinearity == "tanh" else total.relu()
-        outputs.append(h)
-        if (step + 1) % stride == 0:
-            for name, value in zip(GATE_NAMES[cell], gates, strict=True):
-                kept[name].append(value)
-            kept["cell_state"].append(c)
-            kept["hidden"].append(h)
-    stacked = {name: torch.stack(values, 1) for name, values in kept.items()}
-    found = LayerInside(
-        gates={name: stacked[name] for name in GATE_NAMES[cell]},
-        hidden=stacked["hidden"],
-        cell_state=stacked["cell_state"] if cell == "lstm" else None,
-    )
-    return torch.stack(outputs, 1), found
+    previous = torch.cat([hidden.new_zeros(batch, 1, hidden.shape[-1]), hidden[:, :-1]], 1)
+    kept = slice(stride - 1, None, stride)
+    at_points = hidden[:, kept].contiguous()  # its own memory: numpy and orjson take it as it is
+    if cell == "rnn":
+        return LayerInside(gates={}, hidden=at_points)
+    if cell == "gru":  # only the reading points' gates are needed: h is known
+        x_r, x_z, x_n = (inputs[:, kept] @ w_ih.t() + b_ih).chunk(3, -1)
+        h_r, h_z, h_n = (previous[:, kept] @ w_hh.t() + b_hh).chunk(3, -1)
+        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+        gates = dict(zip(GATE_NAMES["gru"], (r, z, (x_n + r * h_n).tanh()), strict=True))
+        return LayerInside(gates=gates, hidden=at_points)
+    # The LSTM's memory needs every step's gates: computed a span of steps at a time (784 steps at once
+    # would be large), each span a whole number of reading points.
+    span = stride * max(1, READING_POINTS // stride)
+    c, found, cells = hidden.new_zeros(batch, hidden.shape[-1]), {name: [] for name in GATE_NAMES["lstm"]}, []
+    for start in range(0, steps, span):
+        part = slice(start, start + span)
+        x, h = (t[:, part].reshape(-1, t.shape[-1]) for t in (inputs, previous))
+        total = torch.addmm(b_ih + b_hh, x, w_ih.t()).addmm_(h, w_hh.t()).view(batch, -1, w_hh.shape[0])
+        i, f, g, o = total.chunk(4, -1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        for step in range(total.shape[1]):
+            c = f[:, step] * c + i[:, step] * g[:, step]
+            if (step + 1) % stride == 0:
+                cells.append(c)
+        for name, value in zip(GATE_NAMES["lstm"], (i, f, g, o), strict=True):
+            found[name].append(value[:, kept])
+    gates = {name: torch.cat(values, 1) for name, values in found.items()}
+    return LayerInside(gates=gates, hidden=at_points, cell_state=torch.stack(cells, 1))
 
 
 @torch.no_grad()
 def look_inside(
-    network: RecurrentNetwork, sequences: Tensor, answer: Tensor | None = None, points: int = READING_POINTS
+    network: RecurrentNetwork,
+    sequences: Tensor,
+    answer: Tensor | None = None,
+    points: int = READING_POINTS,
+    outputs: Tensor | None = None,
 ) -> Inside:
     """Every layer's gates and states at each of `points` reading points of `sequences` (batch, steps,
     features), the end of each row whatever the sequence kind, as `RecurrentNetwork.reading` reads.
 
     In float32 whatever the network's precision, the model as in evaluation (no dropout between layers).
     `answer` (batch,): the class whose logit the contributions make up; by default the network's answer.
+    `outputs`: the top layer's outputs at every step where already computed (the test pass's own, in
+    its precision); otherwise the top layer is run again, as the layers below it are.
     """
     if not network.reads_in_order:
         raise ValueError("a bidirectional network has no reading in order: both directions see it all")
@@ -112,12 +128,18 @@ def look_inside(
     if steps % points:
         raise ValueError(f"{steps} steps do not split into {points} equal reading points")
     rnn = network.rnn
-    nonlinearity = getattr(rnn, "nonlinearity", "tanh")
     with torch.autocast(sequences.device.type, enabled=False):
         inputs, layers = sequences.float(), []
         for layer in range(rnn.num_layers):
-            inputs, found = _layer(network.cell, nonlinearity, inputs, _weights(rnn, layer), steps // points)
-            layers.append(found)
+            top = layer == rnn.num_layers - 1
+            if top and outputs is not None:
+                hidden = outputs.float()
+            elif rnn.num_layers == 1 and rnn.weight_ih_l0.dtype == torch.float32:
+                hidden = rnn(inputs)[0]  # the layer alone already: no copy to build
+            else:
+                hidden = _alone(rnn, layer)(inputs)[0]
+            layers.append(_layer(network.cell, inputs, _weights(rnn, layer), steps // points, hidden))
+            inputs = hidden
         final = layers[-1].hidden[:, -1]
         head = network.head.weight.float()
         if answer is None:

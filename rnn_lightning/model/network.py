@@ -65,8 +65,11 @@ class RecurrentNetwork(nn.Module):
         steps = sequences.shape[1]
         if steps % points:
             raise ValueError(f"{steps} steps do not split into {points} equal reading points")
-        outputs, _ = self.rnn(sequences)
-        stride = steps // points
+        return self.read_off(self.rnn(sequences)[0], points)
+
+    def read_off(self, outputs: Tensor, points: int = READING_POINTS) -> tuple[Tensor, Tensor]:
+        """`reading` from the top layer's outputs at every step (batch, steps, units), already computed."""
+        stride = outputs.shape[1] // points
         by_point = self.head(outputs[:, stride - 1 :: stride])
         return by_point[:, -1], by_point
 

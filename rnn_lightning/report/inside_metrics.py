@@ -29,9 +29,11 @@ class GatesByRow(Metric):
     def update(self, inside: Inside) -> None:
         for layer, found in enumerate(inside.layers):
             for index, name in enumerate(self.names):
-                values = (found.gates.get(name, found.hidden)).double()  # (batch, points, units)
-                self.total[layer, index] += values.sum((0, 2))
-                self.squares[layer, index] += values.square().sum((0, 2))
+                values = found.gates.get(name, found.hidden)  # (batch, points, units)
+                # summed in float64 as they are read, with no float64 copy of the batch's values
+                self.total[layer, index] += values.sum((0, 2), dtype=torch.float64)
+                norm = torch.linalg.vector_norm(values, dim=(0, 2), dtype=torch.float64)
+                self.squares[layer, index] += norm.square()
         self.count += inside.contribution.numel()  # images x units
 
     @override

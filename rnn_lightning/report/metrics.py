@@ -1,5 +1,6 @@
 """What a test pass gathers besides its accuracy: confusions, per-class scores, accuracy by row, the
-reliability bins and the most confident mistakes, all torchmetrics states, so DDP counts each image once.
+reliability bins, the most confident mistakes, the gates by row and the memory by digit, all torchmetrics
+states, so DDP counts each image once.
 
 Everything is updated from the test step's own outputs (one pass over the test set); the pictures are
 drawn from `EvaluationInsights.compute()` by `rnn_lightning.report.evaluation_report.EvaluationReport`.
@@ -18,7 +19,9 @@ from torchmetrics.classification import (
 )
 from typing_extensions import override
 
+from rnn_lightning.model.inside import GATE_NAMES, Inside
 from rnn_lightning.model.network import READING_POINTS
+from rnn_lightning.report.inside_metrics import GatesByRow, MemoryByDigit
 
 CALIBRATION_BINS = 15  # torchmetrics' default for the expected calibration error
 MISTAKES_SHOWN = 24
@@ -126,12 +129,22 @@ class Insights:
     reliability: dict[str, Tensor]
     mistakes: dict[str, Tensor]
     accuracy_by_point: Tensor | None  # (points,), None for a bidirectional model
+    gates: dict[str, Tensor] | None = None  # mean, std: (layers, gates, points); None: bidirectional, RNN
+    gate_names: tuple[str, ...] = ()
+    memory: dict[str, Tensor] | None = None  # mean (classes, units), images (classes,); None: bidirectional
 
 
 class EvaluationInsights(nn.Module):
     """The test pass's extra metrics, one object per picture; `update` takes the test step's outputs."""
 
-    def __init__(self, num_classes: int, reads_in_order: bool) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        reads_in_order: bool,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        units: int = 128,
+    ) -> None:
         super().__init__()
         # The inputs are the model's own answers and the data's labels, valid by construction: skip
         # torchmetrics' checks of every batch's values.
@@ -148,9 +161,20 @@ class EvaluationInsights(nn.Module):
         self.reliability = ReliabilityBins()
         self.mistakes = WorstMistakes()
         self.by_point = AccuracyByPoint() if reads_in_order else None
+        # Inside the network, row by row: a bidirectional one has no reading in order, a plain RNN no gates.
+        self.gates = GatesByRow(cell, num_layers) if reads_in_order and GATE_NAMES[cell] else None
+        self.memory = MemoryByDigit(num_classes, units) if reads_in_order else None
 
     @torch.no_grad()
-    def update(self, logits: Tensor, labels: Tensor, inputs: Tensor, logits_by_point: Tensor | None) -> None:
+    def update(
+        self,
+        logits: Tensor,
+        labels: Tensor,
+        inputs: Tensor,
+        logits_by_point: Tensor | None,
+        inside: Inside | None = None,
+    ) -> None:
+        """`inside`: `look_inside` of the same batch, for the gates and the memory (None: skipped)."""
         predicted = logits.argmax(-1)
         probabilities = logits.float().softmax(-1)
         self.confusion.update(predicted, labels)
@@ -159,6 +183,11 @@ class EvaluationInsights(nn.Module):
         self.mistakes.update(probabilities, labels, inputs)
         if self.by_point is not None and logits_by_point is not None:
             self.by_point.update(logits_by_point, labels)
+        if inside is not None:
+            if self.gates is not None:
+                self.gates.update(inside)
+            if self.memory is not None:
+                self.memory.update(inside, labels)
 
     def compute(self) -> Insights:
         """Synced over all processes: call it on every rank."""
@@ -168,9 +197,13 @@ class EvaluationInsights(nn.Module):
             reliability=self.reliability.compute(),
             mistakes=self.mistakes.compute(),
             accuracy_by_point=None if self.by_point is None else self.by_point.compute(),
+            gates=None if self.gates is None else self.gates.compute(),
+            gate_names=() if self.gates is None else tuple(self.gates.names),
+            memory=None if self.memory is None else self.memory.compute(),
         )
 
     def reset(self) -> None:
-        for metric in (self.confusion, self.per_class, self.reliability, self.mistakes, self.by_point):
+        metrics = (self.confusion, self.per_class, self.reliability, self.mistakes, self.by_point)
+        for metric in (*metrics, self.gates, self.memory):
             if metric is not None:
                 metric.reset()
