@@ -1,7 +1,7 @@
 """The serving page's screenshots in docs/: a 7 drawn with the mouse, as the browser test draws it, the
 pointer on one row of the reading, at a desktop and a phone width, in Debian's Chromium.
 
-    python benchmarks/page_screenshots.py --ckpt PATH [--row 18] [--out docs]
+    python scripts/page_screenshots.py --ckpt PATH [--row 18] [--out docs]
 
 Writes `serve_page.png` (1280 px wide) and `serve_page_phone.png` (390 px) and prints what they show.
 """
