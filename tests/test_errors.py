@@ -30,6 +30,21 @@ def test_unknown_key_on_the_command_line(capsys):
     assert "hiden_size" in line
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("fit", "--config", DEFAULT, "--trainer.max_step", "10"),  # argparse would read it as max_steps
+        ("serve", "--ckpt_path", "last", "--por", "9999"),
+        ("export", "--ckpt_path", "last", "--out", "model.onnx"),
+    ],
+)
+def test_a_shortened_option_is_a_typo_not_the_option_it_begins(capsys, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    line = fail(capsys, *args)
+    assert "unrecognized arguments" in line and args[-2] in line
+    assert not list(tmp_path.iterdir())  # nothing trained, served or written
+
+
 def test_unknown_key_in_a_config_file(capsys, tmp_path):
     config = tmp_path / "typo.yaml"
     config.write_text("model:\n  hidden_sise: 64\n")

@@ -60,6 +60,22 @@ def test_pictures_return_to_mnist_form(test_digits, tmp_path, form):
     assert np.mean(differences) < 20, differences
 
 
+def test_mnist_digits_keep_their_centre_of_mass(real_data_dir):
+    """MNIST's own images, read again as files are, stay where MNIST centred them."""
+    images = MNIST(str(real_data_dir), train=False).data[:300]
+    grid = torch.arange(28, dtype=torch.float64)
+
+    def centres(batch: torch.Tensor) -> torch.Tensor:
+        mass = batch.double()
+        total = mass.sum((1, 2))
+        return torch.stack([(mass.sum(2) * grid).sum(1) / total, (mass.sum(1) * grid).sum(1) / total], 1)
+
+    converted = torch.stack([to_mnist_form(Image.fromarray(image.numpy())) for image in images])
+    moved = (centres(converted) - centres(images)).abs()
+    assert moved.mean() < 0.2, moved.mean(0)  # resampling aside, no shift of a pixel
+    assert (moved < 0.5).float().mean() > 0.9
+
+
 @pytest.mark.parametrize("side", [10_000, 30_000])  # PIL warns at 100 megapixels, raises at 900
 def test_an_absurdly_large_image_is_refused_before_decoding(side):
     with pytest.raises(UserInputError, match="pixels allowed"):

@@ -33,7 +33,8 @@ TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on th
 DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # what every config shares, read before --config
 DESCRIPTION = (
     "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
-    "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml"
+    "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml "
+    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps)"
 )
 SUBCOMMANDS = {
     "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
@@ -243,10 +244,14 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         save_config_kwargs={"overwrite": False},
         parser_kwargs={
             "exit_on_error": False,
+            "allow_abbrev": False,  # `--trainer.max_step` is a typo to refuse, not a run of `max_steps`
             "prog": program_name(),
             "description": DESCRIPTION,
             "version": __version__,  # `--version` prints "PROG 0.2.0"
             **({} if run else defaults),
-            **{name: {"description": text, **defaults} for name, text in SUBCOMMANDS.items()},
+            **{
+                name: {"description": text, "allow_abbrev": False, **defaults}
+                for name, text in SUBCOMMANDS.items()
+            },
         },
     )

@@ -14,7 +14,7 @@ FORMAT_NAMES = {"onnx": "ONNX", "pt2": "torch.export program"}
 
 def build_parser(prog: str) -> ArgumentParser:
     """The options of `export`; also what `--help` of the main command lists."""
-    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False)
+    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
     option("--ckpt_path", required=True, help="Checkpoint to export; 'last': the newest run's last.ckpt.")
     option("--output", required=True, help="The file to write, in an existing folder (model.onnx).")

@@ -18,7 +18,7 @@ OLD_API_KEY_VARIABLE = "LIT_SERVER_API_KEY"  # LitServe's, read before 0.2: refu
 
 def build_parser(prog: str) -> ArgumentParser:
     """The options of `serve`; also what `--help` of the main command lists."""
-    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False)
+    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
     option("--ckpt_path", required=True, help="Checkpoint to serve; 'last': the newest run's last.ckpt.")
     option("--host", default="127.0.0.1", help="Address to listen on (loopback only by default).")
