@@ -1,6 +1,6 @@
 """Time to accuracy: the whole `fit` command of a config, as a person runs it, over several seeds.
 
-    python benchmarks/time_to_accuracy.py --data-dir DATA [--seeds 1 2 3] [--tuned]
+    python benchmarks/time_to_accuracy.py --data-dir DATA [--seeds 1 2 3] [--tuned] [--precision 32-true]
 
 For seeds 1-10 and then the config's own seed (the command as typed) it runs `python -m rnn_lightning fit
 --config configs/speedrun.yaml --seed_everything N` in a fresh process and a fresh folder and prints the
@@ -34,14 +34,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
     parser.add_argument("--no-own-seed", action="store_true", help="skip the run with the config's own seed")
     parser.add_argument("--tuned", action="store_true", help="also run tuned.yaml once (about 4 min)")
+    parser.add_argument(
+        "--precision", help="the Trainer's precision instead of the config's (32-true, bf16-mixed): per CPU"
+    )
     args = parse(parser)
+    extra = ["--trainer.precision", args.precision] if args.precision else []
 
     print_provenance()
+    if args.precision:
+        print(f"precision: {args.precision} (--trainer.precision)\n")
     print(f"| config | seed | whole command | test accuracy | first validation >= {TARGET:.0%} |")
     print("| --- | --- | --- | --- | --- |")
     runs = []
     for seed in [*args.seeds, *([] if args.no_own_seed else [None])]:
-        run = run_fit(args.config, args.data_dir, seed)
+        run = run_fit(args.config, args.data_dir, seed, *extra)
         runs.append(run)
         shown = seed if seed is not None else "own"
         print(
