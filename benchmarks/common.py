@@ -51,6 +51,8 @@ def processor() -> str:
     flags = re.search(r"^Flags:\s*(.+)$", info, re.MULTILINE)
     flags = set(flags.group(1).split()) if flags else set()
     units = [f"{flag}: {'yes' if flag in flags else 'no'}" for flag in ("avx512_bf16", "amx_bf16")]
+    if limit := os.environ.get("ONEDNN_MAX_CPU_ISA"):  # oneDNN told to act as on a lesser CPU
+        units.append(f"oneDNN limited to {limit}")
     return f"{name.group(1).strip() if name else 'unknown'}, {os.cpu_count()} cores, {', '.join(units)}"
 
 

@@ -1,17 +1,22 @@
 """Time to accuracy: the whole `fit` command of a config, as a person runs it, over several seeds.
 
     python benchmarks/time_to_accuracy.py --data-dir DATA [--seeds 1 2 3] [--tuned] [--precision 32-true]
+        [--against="--data.batch_size 192 --trainer.max_steps 1722"]
 
 For seeds 1-10 and then the config's own seed (the command as typed) it runs `python -m rnn_lightning fit
 --config configs/speedrun.yaml --seed_everything N` in a fresh process and a fresh folder and prints the
 wall time of the whole command (start-up, reading the data, training, every validation, the final test
 and its report), the test accuracy, and the seconds from the command's start to the first validation at
 or above 99% (read from the TensorBoard event's wall time); then the distribution over the runs, after
-the processor and commit it ran on (bf16 results differ between processors). `--tuned` adds
-`tuned.yaml` once. The runs go one after the other, never two at a time.
+the processor and commit it ran on (bf16 results differ between processors). `--against OPTIONS`
+(repeatable) runs the same command with those options added right after each seed's run as typed, so
+that the variants sample the same moments of a shared machine, and prints each one's distribution and
+its mean time against the config's. `--tuned` adds `tuned.yaml` once. The runs go one after the other,
+never two at a time.
 """
 
 import argparse
+import shlex
 import statistics
 
 from common import add_data_dir, parse, print_provenance, run_fit
@@ -37,30 +42,44 @@ def main() -> None:
     parser.add_argument(
         "--precision", help="the Trainer's precision instead of the config's (32-true, bf16-mixed): per CPU"
     )
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="OPTIONS",
+        help="fit options of a variant run beside every seed's (repeatable), e.g. '--data.batch_size 192'",
+    )
     args = parse(parser)
-    extra = ["--trainer.precision", args.precision] if args.precision else []
+    typed = ["--trainer.precision", args.precision] if args.precision else []
+    variants = {"as typed": typed, **{options: [*typed, *shlex.split(options)] for options in args.against}}
 
     print_provenance()
     if args.precision:
         print(f"precision: {args.precision} (--trainer.precision)\n")
-    print(f"| config | seed | whole command | test accuracy | first validation >= {TARGET:.0%} |")
-    print("| --- | --- | --- | --- | --- |")
-    runs = []
+    print(f"| config | options | seed | whole command | test accuracy | first validation >= {TARGET:.0%} |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    runs = {name: [] for name in variants}
     for seed in [*args.seeds, *([] if args.no_own_seed else [None])]:
-        run = run_fit(args.config, args.data_dir, seed, *extra)
-        runs.append(run)
-        shown = seed if seed is not None else "own"
+        for name, options in variants.items():
+            run = run_fit(args.config, args.data_dir, seed, *options)
+            runs[name].append(run)
+            shown = seed if seed is not None else "own"
+            print(
+                f"| `{args.config}` | {name} | {shown} | {run['wall']:.1f} s | {run['test_acc']:.4f} "
+                f"| {describe(run)} |",
+                flush=True,
+            )
+    print()
+    for name, variant_runs in runs.items():
+        walls, accuracies = [r["wall"] for r in variant_runs], [r["test_acc"] for r in variant_runs]
+        under = sum(accuracy < TARGET for accuracy in accuracies)
+        ratio = statistics.mean(walls) / statistics.mean(r["wall"] for r in runs["as typed"])
         print(
-            f"| `{args.config}` | {shown} | {run['wall']:.1f} s | {run['test_acc']:.4f} | {describe(run)} |",
-            flush=True,
+            f"{name}: {len(variant_runs)} runs: test accuracy min {min(accuracies):.2%}, "
+            f"mean {statistics.mean(accuracies):.2%}, max {max(accuracies):.2%}, {under} under {TARGET:.0%}; "
+            f"whole command {min(walls):.1f}-{max(walls):.1f} s (mean {statistics.mean(walls):.1f} s, "
+            f"{ratio:.2f}x the config's as typed)"
         )
-    walls, accuracies = [r["wall"] for r in runs], [r["test_acc"] for r in runs]
-    under = sum(accuracy < TARGET for accuracy in accuracies)
-    print(
-        f"\n{len(runs)} runs: test accuracy min {min(accuracies):.2%}, "
-        f"mean {statistics.mean(accuracies):.2%}, max {max(accuracies):.2%}, {under} under {TARGET:.0%}; "
-        f"whole command {min(walls):.1f}-{max(walls):.1f} s (mean {statistics.mean(walls):.1f} s)"
-    )
     if args.tuned:
         tuned = run_fit("tuned.yaml", args.data_dir, None)
         print(

@@ -83,3 +83,13 @@ def test_inside_the_clone_the_commit_is_the_checkouts(monkeypatch):
     import common
 
     assert common.commit().split("+")[0] == head.stdout.strip()
+
+
+def test_the_step_profile_reads_the_lstm_kernels_onednn_picks(monkeypatch):
+    """step_profile.py names oneDNN's LSTM kernels from ONEDNN_VERBOSE's lines: if oneDNN changes that
+    format, or PyTorch stops handing the LSTM to oneDNN, this says so."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import step_profile
+
+    names = step_profile.lstm_kernels("32-true", 8)
+    assert "forward_training" in names and "backward" in names, names

@@ -6,6 +6,7 @@ from pathlib import Path
 import lightning as L
 import torch
 from jsonargparse import lazy_instance
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from torchmetrics.functional.classification import multiclass_accuracy
@@ -23,6 +24,7 @@ from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
+from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 from rnn_lightning.training.schedules import CosineAnnealingLR
 from rnn_lightning.workarounds.null_profiler import NullProfiler
@@ -57,9 +59,9 @@ def program_name() -> str:
 
 
 @rank_zero_only
-def print_once(line: str) -> None:
+def print_once(line: str, file=None) -> None:
     """Prints on rank zero only, so that each report line appears once under DDP."""
-    print(line, flush=True)
+    print(line, file=file, flush=True)
 
 
 class RNNLightningCLI(DescribedSubcommands, LightningCLI):
@@ -130,6 +132,9 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
 
     def before_fit(self) -> None:
+        on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
+        if advice := bf16_advice(self.trainer.precision, on_cpu):
+            print_once(f"{program_name()}: {advice}", file=sys.stderr)
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
 
     def before_validate(self) -> None:
