@@ -176,9 +176,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_data_dir(parser)
-    parser.add_argument("--config", default="speedrun.yaml")
-    parser.add_argument("--precisions", nargs="+", default=["bf16-mixed", "32-true"])
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[96, 128, 160, 192])
+    parser.add_argument(
+        "--config", default="speedrun.yaml", help="a file name in configs/ (default: speedrun.yaml)"
+    )
+    parser.add_argument(
+        "--precisions", nargs="+", default=["bf16-mixed", "32-true"], help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=[96, 128, 160, 192], help="default: %(default)s"
+    )
     parser.add_argument("--threads", type=int, nargs="+", help="intra-op threads (default: the machine's)")
     parser.add_argument("--steps", type=int, default=60, help="timed steps a fit (default 60)")
     parser.add_argument("--warmup", type=int, default=10, help="steps before the clock (default 10)")
@@ -204,7 +210,7 @@ def main() -> None:
         return
     for precision, names in kernels.items():
         print(f"oneDNN's LSTM kernels, {precision}: {names}")
-    print(f"\n`{args.config}`, {args.steps} steps a fit, {args.rounds} rounds, median:\n")
+    print(f"\n`{args.config}`, {args.steps} timed steps a fit, {args.rounds} round(s), median:\n")
     print("| precision | kernels | batch | threads | ms a step | µs a sample | s an epoch |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:

@@ -18,6 +18,7 @@ never two at a time.
 import argparse
 import shlex
 import statistics
+from pathlib import Path
 
 from common import add_data_dir, parse, print_provenance, run_fit
 
@@ -35,8 +36,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_data_dir(parser)
-    parser.add_argument("--config", default="speedrun.yaml")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
+    parser.add_argument(
+        "--config", default="speedrun.yaml", help="a file name in configs/ (default: speedrun.yaml)"
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)), help="default: 1-10")
     parser.add_argument("--no-own-seed", action="store_true", help="skip the run with the config's own seed")
     parser.add_argument("--tuned", action="store_true", help="also run tuned.yaml once (about 4 min)")
     parser.add_argument(
@@ -47,9 +50,12 @@ def main() -> None:
         action="append",
         default=[],
         metavar="OPTIONS",
-        help="fit options of a variant run beside every seed's (repeatable), e.g. '--data.batch_size 192'",
+        help="fit options of a variant run beside every seed's (repeatable), given with '=' since they "
+        "start with '--': --against='--data.batch_size 192'",
     )
     args = parse(parser)
+    if not (Path(args.data_dir) / "MNIST" / "raw").is_dir():
+        parser.error(f"no MNIST/raw/ folder in {args.data_dir}: give the folder that holds it")
     typed = ["--trainer.precision", args.precision] if args.precision else []
     variants = {"as typed": typed, **{options: [*typed, *shlex.split(options)] for options in args.against}}
 
