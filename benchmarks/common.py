@@ -33,6 +33,11 @@ def add_data_dir(parser: argparse.ArgumentParser, required: bool = True, purpose
     parser.set_defaults(_data_dir_required=required)
 
 
+def add_config(parser: argparse.ArgumentParser, default: str = "speedrun.yaml") -> None:
+    """`--config`: the config a script measures, a file name in configs/."""
+    parser.add_argument("--config", default=default, help=f"a file name in configs/ (default: {default})")
+
+
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The script's arguments; a data folder required and given nowhere is one line and exit status 2."""
     args = parser.parse_args()

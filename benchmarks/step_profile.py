@@ -39,7 +39,16 @@ import sys
 import tempfile
 import time
 
-from common import StepClock, add_data_dir, fit_cli, parse, print_provenance, provenance, step_periods
+from common import (
+    StepClock,
+    add_config,
+    add_data_dir,
+    fit_cli,
+    parse,
+    print_provenance,
+    provenance,
+    step_periods,
+)
 
 PROFILED_BATCH = 128  # the speedrun's and the tutorial's batch size
 TRAINING_IMAGES = 55_000  # the tutorial's split: 55,000 training images, 5,000 held out
@@ -176,9 +185,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_data_dir(parser)
-    parser.add_argument(
-        "--config", default="speedrun.yaml", help="a file name in configs/ (default: speedrun.yaml)"
-    )
+    add_config(parser)
     parser.add_argument(
         "--precisions", nargs="+", default=["bf16-mixed", "32-true"], help="default: %(default)s"
     )

@@ -20,7 +20,7 @@ import shlex
 import statistics
 from pathlib import Path
 
-from common import add_data_dir, parse, print_provenance, run_fit
+from common import add_config, add_data_dir, parse, print_provenance, run_fit
 
 TARGET = 0.99  # the accuracy `run_fit` times the first validation at
 
@@ -36,9 +36,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_data_dir(parser)
-    parser.add_argument(
-        "--config", default="speedrun.yaml", help="a file name in configs/ (default: speedrun.yaml)"
-    )
+    add_config(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)), help="default: 1-10")
     parser.add_argument("--no-own-seed", action="store_true", help="skip the run with the config's own seed")
     parser.add_argument("--tuned", action="store_true", help="also run tuned.yaml once (about 4 min)")
