@@ -24,7 +24,7 @@ if __name__ == "__main__" and sys.argv[1:2] in (["-h"], ["--help"]):
 
 from common import print_provenance  # noqa: E402  (the standard library alone: nothing to time)
 
-from rnn_lightning.cli.garbage_collector import pause_collection  # noqa: E402
+from rnn_lightning.garbage_collector import pause_collection  # noqa: E402
 
 pause_collection()
 

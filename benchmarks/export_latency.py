@@ -28,7 +28,7 @@ from serve import make_checkpoint  # benchmarks/serve.py: an untrained checkpoin
 from rnn_lightning.export.formats import onnx_bytes, trace
 from rnn_lightning.export.graph import ExportedReader
 from rnn_lightning.export.metadata import metadata
-from rnn_lightning.serving.reader import DigitReader
+from rnn_lightning.model.reading import DigitReader
 
 BATCHES = (1, 16)
 ROUND_SECONDS = 0.2  # each round's run of calls lasts about this long

@@ -8,7 +8,7 @@ duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's re
 
 - `serve`, dynamic batching on (the defaults), and off (`--max_batch_size 1`);
 - `serve` with the defaults asked `POST /predict?inside=true` (as the page asks): the same answer with the
-  network's gates and states after each row, recomputed step by step, and a JSON answer some 45 times
+  network's gates and states after each row, from the same pass, and a JSON answer some 45 times
   larger;
 - `fastapi-model`: a FastAPI endpoint that reads the JSON and runs the same model once per request, with
   the same answer, as a person would write it by hand;
@@ -41,7 +41,7 @@ FASTAPI_APP = textwrap.dedent(
     """
     import json, sys, torch
     from fastapi import FastAPI, Request
-    from rnn_lightning.serving.reader import DigitReader
+    from rnn_lightning.model.reading import DigitReader
     from rnn_lightning.serving.app import json_to_image
     torch.set_num_threads(1)
     app = FastAPI()
@@ -57,8 +57,8 @@ FASTAPI_APP = textwrap.dedent(
         if reader is None:
             return {"rows": len(body["pixels"])}
         image = json_to_image(json.dumps(body))
-        probabilities, steps = reader.read(image[None])
-        probabilities = probabilities[0].tolist()
+        reading = reader.read(image[None])
+        probabilities, steps = reading.probabilities[0].tolist(), reading.probabilities_by_row
         digit = max(range(10), key=probabilities.__getitem__)
         return {"digit": digit, "probability": probabilities[digit], "probabilities": probabilities,
                 "input": image.tolist(), "steps": steps[0].tolist()}
@@ -150,8 +150,8 @@ def piece_costs(checkpoint: Path, body: bytes) -> list[tuple[str, float]]:
     """Microseconds for each piece of one request, in this process, one thread."""
     import torch
 
+    from rnn_lightning.model.reading import DigitReader
     from rnn_lightning.serving.app import answer_batch, json_to_image
-    from rnn_lightning.serving.reader import DigitReader
 
     torch.set_num_threads(1)
     reader = DigitReader(checkpoint)

@@ -10,7 +10,7 @@
     workarounds/ each place that leans on another library's internals, with its upstream issue
 
 The classes that configs name are imported on first use (PEP 562), so that `python -m rnn_lightning`
-loads neither PyTorch nor Lightning before its start-up is set up (`cli/garbage_collector.py`).
+loads neither PyTorch nor Lightning before its start-up is set up (`garbage_collector.py`).
 """
 
 from importlib import import_module

@@ -11,3 +11,10 @@ class UserInputError(RnnLightningError):
 
 class TrainingDiverged(RnnLightningError):
     """The loss or the weights became NaN or infinite; no checkpoint of that state is written."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (libraries explain over several), or its type's name where it
+    has none: what a one-line error shows of another library's exception."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -61,5 +61,4 @@ def test_the_old_import_paths_of_checkpoint_reading_still_work():
 
     assert checkpoint_files.load_checkpoint is files.load_checkpoint
     assert checkpoint_files.newest_last_checkpoint is files.newest_last_checkpoint
-    assert lightning_cli.latest_last_checkpoint is files.latest_last_checkpoint
     assert lightning_cli.check_model_shape is files.check_model_shape

@@ -13,8 +13,8 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 from torchvision.datasets import MNIST
 
 from rnn_lightning.cli.main import main
+from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
-from rnn_lightning.serving.reader import DigitReader
 from tests.conftest import CONFIGS, make_fake_mnist
 
 FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration", "gates_by_row", "memory_by_digit")
@@ -83,7 +83,7 @@ def test_a_fit_leaves_every_picture_with_values_that_agree(fit):
 
 
 def assert_inside_equals_a_direct_computation(run, data, gate_names):
-    """The two CSVs hold what `look_inside` gives on the run's final weights over all the test images."""
+    """The two CSVs hold what `read` gives on the run's final weights over all the test images."""
     test = MNIST(str(data), train=False)
     reader = DigitReader(run / "checkpoints" / "last.ckpt")
     found = look_inside_all(reader, test.data)
@@ -105,9 +105,7 @@ def assert_inside_equals_a_direct_computation(run, data, gate_names):
 
 
 def look_inside_all(reader, images):
-    with torch.inference_mode():
-        answers = reader.read(images)[0].argmax(-1)
-    return reader.look_inside(images, answers)
+    return reader.read(images, inside=True).inside
 
 
 @pytest.mark.parametrize("cell", ["gru", "rnn"])

@@ -24,7 +24,7 @@ from rnn_lightning.export.formats import METADATA_FILE
 from rnn_lightning.export.graph import ExportedReader
 from rnn_lightning.export.metadata import metadata
 from rnn_lightning.model.classifier import SequenceClassifier
-from rnn_lightning.serving.reader import DigitReader
+from rnn_lightning.model.reading import DigitReader
 from tests.conftest import CONFIGS, PROJECT, QUICK_RUN
 from tests.test_predict import FORMS, save_as_photo
 
@@ -110,7 +110,8 @@ def run_onnx(path: Path, images: np.ndarray) -> list[np.ndarray]:
 
 def expected(checkpoint: Path, images: torch.Tensor) -> list[np.ndarray]:
     """What `serve` answers: the probabilities, and those after each row where the model has them."""
-    return [t.numpy() for t in DigitReader(checkpoint).read(images) if t is not None]
+    reading = DigitReader(checkpoint).read(images)
+    return [t.numpy() for t in (reading.probabilities, reading.probabilities_by_row) if t is not None]
 
 
 def assert_same(found, wanted) -> None:
@@ -233,7 +234,7 @@ def test_the_readme_example_runs_with_onnx_runtime_alone(fitted, real_data_dir, 
                             timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     first = torch.from_numpy(read_idx_images(real_data_dir / "MNIST" / "raw" / "t10k-images-idx3-ubyte")[:8])
-    digits = [str(int(d)) for d in DigitReader(checkpoint).read(first)[0].argmax(1)]
+    digits = [str(int(d)) for d in DigitReader(checkpoint).read(first).probabilities.argmax(1)]
     assert result.stdout.splitlines()[0] == str(digits)
 
 

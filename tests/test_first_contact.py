@@ -157,14 +157,14 @@ def test_a_real_warning_still_shows(bf16_run):
 
 def test_predict_and_serve_give_the_same_probabilities_for_a_bf16_checkpoint(bf16_run, predicted, pictures):
     from rnn_lightning.data.image_files import load_image
-    from rnn_lightning.serving.reader import DigitReader
+    from rnn_lightning.model.reading import DigitReader
 
     workdir, _, _ = bf16_run
     checkpoint = workdir / "lightning_logs/version_0/checkpoints/last.ckpt"
     _, rows = predicted
     reader = DigitReader(checkpoint)
     for row, path in zip(rows, pictures, strict=True):
-        probabilities, _ = reader.read(load_image(path)[0][None])
+        probabilities = reader.read(load_image(path)[0][None]).probabilities
         assert int(probabilities[0].argmax()) == int(row["digit"])
         assert abs(float(probabilities[0].max()) - float(row["probability"])) < 1e-5
     with running_server(checkpoint, workdir, "--workers", "1") as (base, _process):

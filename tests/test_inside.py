@@ -1,12 +1,13 @@
-"""The internals `look_inside` reports are the module's own: its hidden states equal nn.LSTM/GRU/RNN's,
-and the LSTM's and GRU's update equations hold between what it reports."""
+"""The internals `read` reports are the module's own: its hidden states equal nn.LSTM/GRU/RNN's, from the
+pass that gives the answer, and the LSTM's and GRU's update equations hold between what it reports."""
 
 import pytest
 import torch
 from torch import nn
 
-from rnn_lightning.model.inside import GATE_NAMES, look_inside
+from rnn_lightning.model.inside import GATE_NAMES
 from rnn_lightning.model.network import RecurrentNetwork
+from rnn_lightning.model.reading import read
 
 KINDS = {"rows": (28, 28), "pixels": (784, 1)}
 
@@ -42,7 +43,8 @@ def test_hidden_states_are_the_modules_own(cell, num_layers, kind):
     steps, features = KINDS[kind]
     network = tiny(cell, num_layers, features, "relu" if num_layers == 2 else "tanh")
     sequences = torch.rand(5, steps, features)
-    inside = look_inside(network, sequences)
+    reading = read(network, sequences, inside=True)
+    inside = reading.inside
     stride = steps // 28
     assert len(inside.layers) == num_layers and inside.cell == cell and inside.units == 6
     layer_input = sequences
@@ -65,6 +67,7 @@ def test_hidden_states_are_the_modules_own(cell, num_layers, kind):
             assert found.cell_state is None
     # each unit's vote: their sum and the bias are the answered digit's logit
     logits = network(sequences)
+    torch.testing.assert_close(reading.logits, logits, atol=1e-5, rtol=0)  # the answer is this pass's
     assert torch.equal(inside.answer, logits.argmax(-1))
     answered = logits.gather(1, inside.answer[:, None]).squeeze(1)
     torch.testing.assert_close(inside.contribution.sum(1) + network.head.bias[inside.answer], answered,
@@ -77,7 +80,7 @@ def test_the_lstm_equations_hold_for_what_is_reported(num_layers, kind):
     steps, features = KINDS[kind]
     network = tiny("lstm", num_layers, features)
     # every step a reading point, so each state's previous one is reported too
-    for layer in look_inside(network, torch.rand(3, steps, features), points=steps).layers:
+    for layer in read(network, torch.rand(3, steps, features), inside=True, points=steps).inside.layers:
         i, f, g, o = (layer.gates[name] for name in GATE_NAMES["lstm"])
         c, h = layer.cell_state, layer.hidden
         torch.testing.assert_close(h, o * c.tanh(), atol=1e-6, rtol=0)
@@ -88,22 +91,29 @@ def test_the_lstm_equations_hold_for_what_is_reported(num_layers, kind):
 
 def test_the_gru_equation_holds_for_what_is_reported():
     network = tiny("gru", 2, 28)
-    for layer in look_inside(network, torch.rand(3, 28, 28)).layers:
+    for layer in read(network, torch.rand(3, 28, 28), inside=True).inside.layers:
         z, n, h = layer.gates["update"], layer.gates["new"], layer.hidden
         previous = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], 1)
         torch.testing.assert_close(h, (1 - z) * n + z * previous, atol=1e-6, rtol=0)
 
 
-def test_a_given_answer_is_the_one_the_contributions_are_for():
-    network = tiny("lstm", 1, 28)
-    sequences = torch.rand(4, 28, 28)
-    answer = torch.tensor([0, 3, 7, 9])
-    inside = look_inside(network, sequences, answer)
-    final = network.rnn(sequences)[0][:, -1]
-    torch.testing.assert_close(inside.contribution, final * network.head.weight[answer], atol=1e-5, rtol=0)
+def test_the_rows_asked_for_get_what_the_whole_batch_would():
+    network = tiny("lstm", 2, 28)
+    sequences = torch.rand(5, 28, 28)
+    whole, some = read(network, sequences, inside=True), read(network, sequences, inside=[3, 0])
+    torch.testing.assert_close(some.logits, whole.logits, atol=1e-6, rtol=0)
+    assert torch.equal(some.inside.answer, whole.inside.answer[[3, 0]])
+    torch.testing.assert_close(some.inside.contribution, whole.inside.contribution[[3, 0]])
+    for part, found in zip(some.inside.layers, whole.inside.layers, strict=True):
+        torch.testing.assert_close(part.cell_state, found.cell_state[[3, 0]])
+        for name, gate in part.gates.items():
+            torch.testing.assert_close(gate, found.gates[name][[3, 0]])
+    assert read(network, sequences).inside is None and read(network, sequences, inside=[]).inside is None
 
 
-def test_a_bidirectional_network_is_refused():
+def test_a_bidirectional_network_has_no_reading_in_order():
     network = RecurrentNetwork(28, 6, bidirectional=True).eval()
-    with pytest.raises(ValueError, match="bidirectional"):
-        look_inside(network, torch.rand(2, 28, 28))
+    sequences = torch.rand(2, 28, 28)
+    reading = read(network, sequences, inside=True)
+    assert reading.logits_by_row is None and reading.inside is None
+    torch.testing.assert_close(reading.logits, network(sequences))

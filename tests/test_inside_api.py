@@ -8,8 +8,9 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+from rnn_lightning.model import inside as inside_module
+from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.serving.app import answer_requests, create_app
-from rnn_lightning.serving.reader import DigitReader
 from tests.conftest import FEW_STEPS, fit_args, make_fake_mnist, run_cli
 from tests.pictures import png_bytes
 
@@ -67,7 +68,8 @@ def test_each_input_form_gets_the_lstms_internals(checkpoints, digit, form):
     # what the API says is what the reader computes for the image the model saw
     reader = DigitReader(checkpoints["lstm"])
     image = torch.tensor(answer["input"], dtype=torch.uint8)[None]
-    found = reader.look_inside(image, torch.tensor([answer["digit"]]))
+    found = reader.read(image, inside=True).inside
+    assert found.answer.tolist() == [answer["digit"]]
     np.testing.assert_allclose(layer["hidden"], found.layers[0].hidden[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(
         layer["gates"]["forget"], found.layers[0].gates["forget"][0].numpy(), atol=1e-6
@@ -117,15 +119,20 @@ def test_a_bad_value_of_inside_is_a_one_line_400(checkpoints, digit, value):
     assert "inside" in message and "\n" not in message
 
 
-def test_a_batch_computes_internals_only_for_those_that_asked(checkpoints, digit):
+def test_a_batch_runs_the_network_once_and_computes_internals_only_for_those_that_asked(
+    checkpoints, digit, monkeypatch
+):
     reader = DigitReader(checkpoints["lstm"])
-    calls = []
-    original = reader.look_inside
-    reader.look_inside = lambda images, answers: calls.append(len(images)) or original(images, answers)
+    passes, gates = [], []
+    network_pass, gate_work = reader.network.rnn.forward, inside_module._layer
+    counted = lambda *args, **kwargs: passes.append(1) or network_pass(*args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(reader.network.rnn, "forward", counted)
+    monkeypatch.setattr(inside_module, "_layer", lambda *a: gates.append(len(a[1])) or gate_work(*a))
     image = torch.from_numpy(digit)
     answers = [
         json.loads(a) for a in answer_requests(reader, [(image, False), (image, True), (image, False)])
     ]
-    assert calls == [1]
+    assert passes == [1]  # one pass of the LSTM for the batch, the inside one included
+    assert gates == [1]  # the gates of the one image that asked
     assert ["inside" in answer for answer in answers] == [False, True, False]
     assert answers[0] == {key: answers[1][key] for key in answers[0]}

@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from rnn_lightning.model.inside import look_inside
 from rnn_lightning.model.network import RecurrentNetwork
+from rnn_lightning.model.reading import read
 from rnn_lightning.report.inside_metrics import GatesByRow, MemoryByDigit
 
 
 @pytest.mark.parametrize(
-    ("cell", "names"), [("lstm", ["input", "forget", "cell", "output"]), ("rnn", ["hidden"])]
+    ("cell", "names"), [("lstm", ["input", "forget", "cell", "output"]), ("gru", ["reset", "update", "new"])]
 )
 def test_batches_summed_give_the_mean_and_spread_of_all_images(cell, names):
     torch.manual_seed(0)
@@ -18,15 +18,15 @@ def test_batches_summed_give_the_mean_and_spread_of_all_images(cell, names):
     gates, memory = GatesByRow(cell, 2), MemoryByDigit(10, 5)
     for part in range(3):  # three batches, as a test pass sees them
         rows = slice(part * 10, (part + 1) * 10)
-        inside = look_inside(network, sequences[rows])
+        inside = read(network, sequences[rows], inside=True).inside
         gates.update(inside)
         memory.update(inside, labels[rows])
-    whole = look_inside(network, sequences)
+    whole = read(network, sequences, inside=True).inside
     result = gates.compute()
     assert list(gates.names) == names
     for layer, found in enumerate(whole.layers):
         for index, name in enumerate(names):
-            values = (found.gates.get(name, found.hidden)).double()
+            values = found.gates[name].double()
             torch.testing.assert_close(result["mean"][layer, index], values.mean((0, 2)))
             torch.testing.assert_close(result["std"][layer, index], values.std((0, 2), correction=0))
     final = whole.layers[-1].hidden[:, -1].double()
@@ -34,3 +34,8 @@ def test_batches_summed_give_the_mean_and_spread_of_all_images(cell, names):
     for digit in range(10):
         torch.testing.assert_close(means["mean"][digit], final[labels == digit].mean(0))
     assert means["images"].tolist() == [3.0] * 10
+
+
+def test_a_plain_rnn_has_no_gates_to_gather():
+    with pytest.raises(ValueError, match="no gates"):
+        GatesByRow("rnn", 1)

@@ -23,8 +23,9 @@ from PIL import Image
 from torchvision.datasets import MNIST
 
 from rnn_lightning.data.image_files import to_mnist_form
+from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.serving.app import create_app
-from rnn_lightning.serving.reader import DigitReader
+from rnn_lightning.serving.settings import ServeSettings
 from tests.conftest import CONFIGS, FEW_STEPS, fit_args, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
@@ -152,7 +153,7 @@ def app_client(tmp_path_factory):
     path = tmp_path_factory.mktemp("app") / "model.ckpt"
     model = SequenceClassifier()
     torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}, path)
-    with TestClient(create_app(str(path), max_upload_bytes=int(0.2 * 2**20))) as client:
+    with TestClient(create_app(str(path), ServeSettings(max_upload_bytes=int(0.2 * 2**20)))) as client:
         yield client
 
 
@@ -188,7 +189,7 @@ def test_a_failing_model_is_a_one_line_500_and_its_traceback_on_the_servers_stde
         logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # its handlers: this test's stderr
         logger.setLevel(logging.WARNING)  # `serve` runs uvicorn with log_level="warning"
 
-        def broken(self, images):
+        def broken(self, images, inside=False):
             raise RuntimeError("cuDNN error: the kernel failed\nsecond line")
 
         monkeypatch.setattr(DigitReader, "read", broken)

@@ -1,11 +1,18 @@
 """Reading a checkpoint file with one clear line for every way it can be wrong, finding the newest run's
-`last.ckpt`, and checking that a checkpoint's weights fit the model at hand."""
+`last.ckpt` for every subcommand, and checking that a checkpoint's weights fit the model at hand."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+from rnn_lightning.errors import UserInputError, first_line
 
-from rnn_lightning.errors import UserInputError
+if TYPE_CHECKING:
+    import torch
+
+DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # the logger every run writes with by default
+CHECKPOINT_OPTION_HELP = (
+    "a checkpoint file, or 'last': the newest run's checkpoints/last.ckpt in the logger's folder"
+)
 
 
 def newest_last_checkpoint(root: Path) -> Path:
@@ -20,30 +27,40 @@ def newest_last_checkpoint(root: Path) -> Path:
     return max(candidates)[1]
 
 
-def latest_last_checkpoint(trainer) -> Path:
-    """`last.ckpt` of the newest run under the logger's folder, for `--ckpt_path last`.
+def logger_folder(trainer=None) -> Path:
+    """Where the runs are: the Trainer's logger's folder, where it makes a `version_N` per run; without a
+    Trainer (`serve`, `export`), that of the logger in the defaults every run starts from (defaults.yaml)."""
+    if trainer is not None:
+        return Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
+    import yaml
 
-    Lightning's own `last` looks in the new run's folder, which is empty; every run gets a new folder here.
-    """
-    root = Path(trainer.logger.root_dir) if trainer.logger is not None else Path(trainer.default_root_dir)
-    return newest_last_checkpoint(root)
+    logger = yaml.safe_load(DEFAULTS.read_text())["trainer"]["logger"]["init_args"]
+    return Path(logger.get("save_dir", ".")) / logger.get("name", "lightning_logs")
+
+
+def checkpoint_path(value: str, trainer=None) -> Path:
+    """What `--ckpt_path` names, for every subcommand: a file, or `last`, the newest run's `last.ckpt` in
+    the logger's folder (`logger_folder`). Lightning's own `last` looks in the new run's folder, which is
+    empty: every run gets a new folder here."""
+    return newest_last_checkpoint(logger_folder(trainer)) if value == "last" else Path(value)
 
 
 def load_checkpoint(path: Path) -> dict:
     """The checkpoint's contents; one clear line if it is missing, unreadable or not Lightning's."""
+    import torch  # here: `serve --help` and `export --help` read this module, and need no PyTorch
+
     if not path.is_file():
         raise UserInputError(f"checkpoint {path} does not exist")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserInputError(f"checkpoint {path} cannot be read: {reason}") from None
+        raise UserInputError(f"checkpoint {path} cannot be read: {first_line(error)}") from None
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise UserInputError(f"{path} is not a Lightning checkpoint (it holds no state_dict)")
     return checkpoint
 
 
-def check_model_shape(path: Path, state: dict, model: torch.nn.Module) -> None:
+def check_model_shape(path: Path, state: dict, model: "torch.nn.Module") -> None:
     """Fails with one line unless the checkpoint's weights `state` fit `model`, name for name and shape
     for shape."""
     expected = model.state_dict()

@@ -13,13 +13,19 @@ from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning import __version__
-from rnn_lightning.checkpointing.files import check_model_shape, latest_last_checkpoint, load_checkpoint
-from rnn_lightning.cli.garbage_collector import resume_collection
+from rnn_lightning.checkpointing.files import (
+    CHECKPOINT_OPTION_HELP,
+    check_model_shape,
+    checkpoint_path,
+    load_checkpoint,
+)
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
+from rnn_lightning.garbage_collector import resume_collection
 from rnn_lightning.model.classifier import SequenceClassifier
+from rnn_lightning.program import program_name
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
@@ -46,16 +52,10 @@ SUBCOMMANDS = {
 }
 
 EVALUATING = ("validate", "test", "predict")
-_CHECKPOINT = "a checkpoint file, or `last`: the newest run's checkpoints/last.ckpt under lightning_logs/"
 CHECKPOINT_HELP = {
-    "fit": {"ckpt_path": f"Resume training from {_CHECKPOINT} (resumed exactly: data order, step, state)."},
-    **{name: {"ckpt_path": f"The weights to use: {_CHECKPOINT}."} for name in EVALUATING},
+    "fit": {"ckpt_path": f"Resume from {CHECKPOINT_OPTION_HELP} (resumed exactly: data order, step, state)."},
+    **{name: {"ckpt_path": f"The weights to use: {CHECKPOINT_OPTION_HELP}."} for name in EVALUATING},
 }
-
-
-def program_name() -> str:
-    """How the user called us: `rnn-lightning` (the console script) or `python -m rnn_lightning`."""
-    return "rnn-lightning" if Path(sys.argv[0]).name == "rnn-lightning" else "python -m rnn_lightning"
 
 
 @rank_zero_only
@@ -151,7 +151,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         callbacks, and ends start-up."""
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
-            arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
+            arguments["ckpt_path"] = str(checkpoint_path("last", self.trainer))
         if (path := arguments.get("ckpt_path")) is not None:
             checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
             checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))

@@ -4,7 +4,7 @@
 import sys
 from typing import NoReturn
 
-from rnn_lightning.cli.garbage_collector import pause_collection
+from rnn_lightning.garbage_collector import pause_collection
 from rnn_lightning.workarounds.quick_exit import exit_now
 
 
@@ -20,8 +20,9 @@ def main(args: list[str] | None = None) -> int:
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     from rnn_lightning.cli.library_noise import silence_library_noise
-    from rnn_lightning.cli.lightning_cli import build_cli, program_name
+    from rnn_lightning.cli.lightning_cli import build_cli
     from rnn_lightning.errors import RnnLightningError
+    from rnn_lightning.program import program_name
 
     silence_library_noise()
     argv = sys.argv[1:] if args is None else args
@@ -49,6 +50,7 @@ def main(args: list[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The `rnn-lightning` console script and `python -m rnn_lightning`: `main`, with the garbage
-    collector paused through start-up (`garbage_collector.py`), then a quick exit (`quick_exit.py`)."""
+    collector paused through start-up (`rnn_lightning/garbage_collector.py`), then a quick exit
+    (`workarounds/quick_exit.py`)."""
     pause_collection()
     exit_now(main())

@@ -14,7 +14,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-from rnn_lightning.errors import UserInputError
+from rnn_lightning.errors import UserInputError, first_line
 
 MAX_IMAGE_PIXELS = 64_000_000  # a 64-megapixel photo; a bigger header is refused before decoding
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -127,7 +127,7 @@ def load_image(path: Path) -> tuple[Tensor | None, str | None]:
     try:
         return _decode(path), None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        return None, _reason(error)
+        return None, first_line(error)
 
 
 def image_from_bytes(data: bytes) -> Tensor:
@@ -141,8 +141,4 @@ def image_from_bytes(data: bytes) -> Tensor:
             "the data is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP...)"
         ) from None
     except (OSError, ValueError, SyntaxError) as error:
-        raise UserInputError(f"the image cannot be decoded: {_reason(error)}") from None
-
-
-def _reason(error: Exception) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserInputError(f"the image cannot be decoded: {first_line(error)}") from None

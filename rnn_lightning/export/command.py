@@ -6,20 +6,21 @@ from pathlib import Path
 
 from jsonargparse import ArgumentParser
 
-from rnn_lightning.errors import UserInputError
+from rnn_lightning.checkpointing.files import CHECKPOINT_OPTION_HELP, checkpoint_path
+from rnn_lightning.errors import UserInputError, first_line
 
 HELP = "Write a checkpoint as one file that reads digits: ONNX (no PyTorch needed) or a torch.export program."
-FORMAT_NAMES = {"onnx": "ONNX", "pt2": "torch.export program"}
+FORMAT_NAMES = {"onnx": "ONNX", "pt2": "torch.export program"}  # the formats `formats.py` writes
 
 
 def build_parser(prog: str) -> ArgumentParser:
     """The options of `export`; also what `--help` of the main command lists."""
     parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
-    option("--ckpt_path", required=True, help="Checkpoint to export; 'last': the newest run's last.ckpt.")
+    option("--ckpt_path", required=True, help=f"Checkpoint to export: {CHECKPOINT_OPTION_HELP}.")
     option("--output", required=True, help="The file to write, in an existing folder (model.onnx).")
     formats = "onnx (ONNX Runtime: any platform, browsers) or pt2 (torch.export: AOTInductor, ExecuTorch)."
-    option("--format", default="onnx", choices=["onnx", "pt2"], help=formats)
+    option("--format", default="onnx", choices=list(FORMAT_NAMES), help=formats)
     dtypes = "What the file takes: uint8 pixels, or float32 ones on the same 0-255 scale."
     option("--input_dtype", default="uint8", choices=["uint8", "float32"], help=dtypes)
     option("--overwrite", action="store_true", help="Replace --output if it exists (it is kept otherwise).")
@@ -40,12 +41,10 @@ def export(args: list[str], prog: str) -> int:
     from rnn_lightning.export.graph import ExportedReader
     from rnn_lightning.export.metadata import metadata
     from rnn_lightning.export.writing import write_new
-    from rnn_lightning.model.checkpoint_files import newest_last_checkpoint
-    from rnn_lightning.serving.reader import DigitReader
+    from rnn_lightning.model.reading import DigitReader
 
     check_exporter(options.format)
-    last = options.ckpt_path == "last"
-    path = newest_last_checkpoint(Path("lightning_logs")) if last else Path(options.ckpt_path)
+    path = checkpoint_path(options.ckpt_path)
     reader = DigitReader(path)  # a missing, unreadable or foreign checkpoint fails here, in one line
     graph = ExportedReader(reader)
     about = metadata(reader, graph, options.input_dtype)
@@ -58,7 +57,7 @@ def export(args: list[str], prog: str) -> int:
             else pt2_bytes(program, about)
         )
     except Exception as error:  # an exporter's refusal: its first line says why
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         raise UserInputError(f"{about['model']} cannot be exported as {options.format}: {reason}") from None
     write_new(output, data, options.overwrite)
     shape = f"images {options.input_dtype} (batch, 28, 28) -> {' and '.join(graph.output_names)}"

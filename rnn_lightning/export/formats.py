@@ -12,7 +12,6 @@ import torch
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.graph import ExportedReader
 
-FORMATS = ("onnx", "pt2")
 OPSET = 18  # the oldest opset the exporter writes; ONNX Runtime reads it since 1.14, ONNX Runtime Web too
 METADATA_FILE = "rnn_lightning.json"  # the metadata inside a .pt2 archive (torch.export.save's extra files)
 FLAT_WEIGHTS = r"The tensor attributes self\.network\.rnn\._flat_weights"

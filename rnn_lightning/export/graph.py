@@ -4,7 +4,7 @@ sequence kind (its permutation included) inside, so that the file alone reads di
 import torch
 from torch import Tensor, nn
 
-from rnn_lightning.serving.reader import DigitReader, probabilities
+from rnn_lightning.model.reading import DigitReader, read
 
 INPUT_DTYPES = {"uint8": torch.uint8, "float32": torch.float32}
 """What the graph may take: MNIST's own uint8 pixels, or float32 ones on the same 0-255 scale."""
@@ -12,7 +12,8 @@ INPUT_DTYPES = {"uint8": torch.uint8, "float32": torch.float32}
 
 class ExportedReader(nn.Module):
     """A checkpoint's `DigitReader` as one module: (batch, 28, 28) images, 0-255, light ink on black, to
-    the ten probabilities and, for a network that reads in order, those after each row (batch, 28, 10)."""
+    the ten probabilities and, for a network that reads in order, those after each row (batch, 28, 10),
+    from the one `read` that `serve` answers with."""
 
     def __init__(self, reader: DigitReader) -> None:
         super().__init__()
@@ -23,8 +24,9 @@ class ExportedReader(nn.Module):
         return ["probabilities", "steps"] if self.network.reads_in_order else ["probabilities"]
 
     def forward(self, images: Tensor) -> tuple[Tensor, ...]:
-        answers, steps = probabilities(self.network, self.to_sequence(images))
-        return (answers,) if steps is None else (answers, steps)
+        reading = read(self.network, self.to_sequence(images))
+        steps = reading.probabilities_by_row
+        return (reading.probabilities,) if steps is None else (reading.probabilities, steps)
 
     def example(self, dtype: str) -> Tensor:
         """An input to trace with: two blank images (a batch of one would be taken for a fixed size)."""

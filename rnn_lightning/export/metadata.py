@@ -5,8 +5,8 @@ import json
 
 from rnn_lightning.data.datamodule import DATASETS, class_names
 from rnn_lightning.export.graph import ExportedReader
-from rnn_lightning.report.figures import describe_run
-from rnn_lightning.serving.reader import DigitReader
+from rnn_lightning.model.description import describe_run
+from rnn_lightning.model.reading import DigitReader
 
 PREPROCESSING = (
     "images in MNIST's form: grayscale, light ink on black, the digit fitted into a 20x20 box (aspect kept) "

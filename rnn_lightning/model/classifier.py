@@ -15,8 +15,8 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
-from rnn_lightning.model.inside import Inside, look_inside
 from rnn_lightning.model.network import CellKind, InitKind, RecurrentNetwork
+from rnn_lightning.model.reading import read
 from rnn_lightning.report.metrics import CALIBRATION_BINS, EvaluationInsights
 from rnn_lightning.workarounds.fused_bf16_clipping import clip_bf16_gradients
 from rnn_lightning.workarounds.hook_name_attribute import FastHookNameAttribute
@@ -141,12 +141,13 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     @override
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         sequences, labels = batch
-        logits, by_point, inside = self.reading_inside(sequences)
+        reading = read(self.network, sequences, inside=True)  # one pass: the answer, by row, the gates
+        logits = reading.logits
         loss = F.cross_entropy(logits, labels)
         self.test_loss(loss, weight=len(labels))
         self.test_acc(logits, labels)
         self.test_ece(logits.float(), labels)
-        self.test_insights.update(logits, labels, sequences, by_point, inside)
+        self.test_insights.update(logits, labels, sequences, reading.logits_by_row, reading.inside)
         self.log("test/loss", self.test_loss)
         self.log("test/acc", self.test_acc)
         self.log("test/ece", self.test_ece)
@@ -155,26 +156,9 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
     def on_test_epoch_start(self) -> None:
         self.test_insights.reset()
 
-    def reading_inside(self, sequences: Tensor) -> tuple[Tensor, Tensor | None, Inside | None]:
-        """`reading`, and the gates and states after each row (`look_inside`: nn.LSTM does not expose
-        them), both from one pass of the recurrent stack; None for a bidirectional model."""
-        if not self.network.reads_in_order:
-            return self(sequences), None, None
-        outputs, _ = self.network.rnn(sequences)
-        logits, by_point = self.network.read_off(outputs)
-        return logits, by_point, look_inside(self.network, sequences, logits.argmax(-1), outputs=outputs)
-
-    def reading(self, sequences: Tensor) -> tuple[Tensor, Tensor | None]:
-        """(logits, logits after each row read), the second None for a bidirectional model, which has
-        no answer before it has read the whole image."""
-        if not self.network.reads_in_order:
-            return self(sequences), None
-        return self.network.reading(sequences)
-
     @override
     def predict_step(self, batch: tuple[Tensor, Tensor] | Tensor, batch_idx: int) -> tuple[Tensor, Tensor]:
-        """Returns the predicted class and its softmax probability for each sequence."""
+        """Returns the predicted class and its softmax probability for each sequence (`read`, as `serve`)."""
         sequences = batch[0] if isinstance(batch, (tuple, list)) else batch
-        probabilities = torch.softmax(self(sequences), dim=-1)
-        confidence, digit = probabilities.max(dim=-1)
+        confidence, digit = read(self.network, sequences).probabilities.max(dim=-1)
         return digit, confidence

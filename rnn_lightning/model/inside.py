@@ -1,9 +1,9 @@
 """Inside a one-directional `RecurrentNetwork`: every layer's gates and states at each reading point.
-The hidden states are the module's own (each layer run alone, by PyTorch's fused kernel); the gates and
+The hidden states are the pass's own (`every_layer`: each layer by PyTorch's fused kernel); the gates and
 the LSTM's memory are recomputed from them and the trained weights with PyTorch's own equations and gate
 order (the `nn.LSTM`, `nn.GRU` and `nn.RNN` docs), in batched products rather than a step-by-step loop,
-so that the test pass can afford them (tests hold the equations between what is reported). One place for
-the serving API and the test report.
+so that the test pass can afford them (tests hold the equations between what is reported).
+`model/reading.py` runs the pass and asks for these.
 """
 
 from dataclasses import dataclass
@@ -57,16 +57,29 @@ def _weights(rnn: nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor, Tenso
 
 
 def _alone(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
-    """Layer `layer` of the stack as a module of its own kind, in float32: its outputs at every step are
-    the layer's hidden states, from PyTorch's own fused kernel."""
+    """Layer `layer` of the stack as a module of its own kind, sharing the stack's weights (in their own
+    dtype): its outputs at every step are the layer's hidden states, from PyTorch's own fused kernel, as
+    the stack computes them in evaluation (no dropout between layers)."""
     options = {"nonlinearity": rnn.nonlinearity} if isinstance(rnn, nn.RNN) else {}
     size = rnn.input_size if layer == 0 else rnn.hidden_size
     single = type(rnn)(size, rnn.hidden_size, bias=rnn.bias, batch_first=True, device="meta", **options)
-    weights = {name.rsplit("_l", 1)[0] + "_l0": value.float() for name, value in rnn.named_parameters()
+    weights = {name.rsplit("_l", 1)[0] + "_l0": value for name, value in rnn.named_parameters()
                if name.rsplit("_l", 1)[1] == str(layer)}  # fmt: skip
     single.load_state_dict(weights, assign=True)
     single.flatten_parameters()  # one block of memory, as cuDNN wants it
     return single
+
+
+def every_layer(rnn: nn.RNNBase, sequences: Tensor) -> list[Tensor]:
+    """One pass of a one-directional stack over `sequences`: every layer's outputs at every step (batch,
+    steps, units), bottom first; the top one is what the stack itself returns. `nn.LSTM` returns only the
+    top layer's, so a deeper stack runs a layer at a time, each by the fused kernel."""
+    if rnn.num_layers == 1:
+        return [rnn(sequences)[0]]
+    outputs = []
+    for layer in range(rnn.num_layers):
+        outputs.append(_alone(rnn, layer)(outputs[-1] if outputs else sequences)[0])
+    return outputs
 
 
 def _layer(cell: str, inputs: Tensor, weights, stride: int, hidden: Tensor) -> LayerInside:
@@ -107,42 +120,24 @@ def _layer(cell: str, inputs: Tensor, weights, stride: int, hidden: Tensor) -> L
 
 
 @torch.no_grad()
-def look_inside(
+def inside_of(
     network: RecurrentNetwork,
     sequences: Tensor,
-    answer: Tensor | None = None,
+    outputs: list[Tensor],
+    answer: Tensor,
     points: int = READING_POINTS,
-    outputs: Tensor | None = None,
 ) -> Inside:
     """Every layer's gates and states at each of `points` reading points of `sequences` (batch, steps,
-    features), the end of each row whatever the sequence kind, as `RecurrentNetwork.reading` reads.
-
-    In float32 whatever the network's precision, the model as in evaluation (no dropout between layers).
-    `answer` (batch,): the class whose logit the contributions make up; by default the network's answer.
-    `outputs`: the top layer's outputs at every step where already computed (the test pass's own, in
-    its precision); otherwise the top layer is run again, as the layers below it are.
-    """
-    if not network.reads_in_order:
-        raise ValueError("a bidirectional network has no reading in order: both directions see it all")
+    features), the end of each row whatever the sequence kind, from `outputs`, every layer's outputs at
+    every step of the same pass (`every_layer`); `answer` (batch,): the class whose logit the
+    contributions make up. In float32 whatever the pass's precision."""
     steps = sequences.shape[1]
-    if steps % points:
-        raise ValueError(f"{steps} steps do not split into {points} equal reading points")
-    rnn = network.rnn
     with torch.autocast(sequences.device.type, enabled=False):
         inputs, layers = sequences.float(), []
-        for layer in range(rnn.num_layers):
-            top = layer == rnn.num_layers - 1
-            if top and outputs is not None:
-                hidden = outputs.float()
-            elif rnn.num_layers == 1 and rnn.weight_ih_l0.dtype == torch.float32:
-                hidden = rnn(inputs)[0]  # the layer alone already: no copy to build
-            else:
-                hidden = _alone(rnn, layer)(inputs)[0]
-            layers.append(_layer(network.cell, inputs, _weights(rnn, layer), steps // points, hidden))
+        for layer, hidden in enumerate(outputs):
+            hidden = hidden.float()
+            layers.append(_layer(network.cell, inputs, _weights(network.rnn, layer), steps // points, hidden))
             inputs = hidden
         final = layers[-1].hidden[:, -1]
-        head = network.head.weight.float()
-        if answer is None:
-            answer = (final @ head.t() + network.head.bias.float()).argmax(-1)
-        contribution = final * head[answer.to(final.device)]
+        contribution = final * network.head.weight.float()[answer.to(final.device)]
     return Inside(network.cell, layers, answer, contribution)

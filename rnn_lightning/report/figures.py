@@ -1,5 +1,5 @@
 """The run's pictures: the tutorial's performance chart and what the test pass found. Each titles itself
-with what was trained (`describe_run`), so a figure read on its own says which run it is from."""
+with what was trained (`model/description.py`), so a figure read on its own says which run it is from."""
 
 from collections.abc import Sequence
 
@@ -13,20 +13,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from torch import Tensor
 from torchmetrics.utilities.plot import plot_confusion_matrix
-
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-SEQUENCE_NAMES = {"rows": "rows", "pixels": "pixels (784 steps)", "permuted": "permuted pixels"}
-
-
-def describe_run(model: dict, data: dict) -> str:
-    """`LSTM 128, 1 layer, on MNIST rows` from the model's and the data's hyper-parameters."""
-    layers = model.get("num_layers", 1)
-    cell = ("bi-" if model.get("bidirectional") else "") + model.get("cell", "lstm").upper()
-    sequence = SEQUENCE_NAMES.get(data.get("sequence", "rows"), data.get("sequence"))
-    dataset = DATASET_NAMES.get(data.get("dataset", "mnist"), data.get("dataset"))
-    return (
-        f"{cell} {model.get('hidden_size', 128)}, {layers} layer{'s' * (layers > 1)}, on {dataset} {sequence}"
-    )
 
 
 def _error_axis(axes) -> None:

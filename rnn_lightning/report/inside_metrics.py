@@ -1,6 +1,6 @@
 """The test pass's view inside the network, as torchmetrics states summed over processes (DDP counts each
 image once): each gate's mean opening and spread at each row, and each unit's mean final hidden state
-for each true class. Updated from `rnn_lightning.model.inside.look_inside`."""
+for each true class. Updated from the test pass's `Reading.inside` (`rnn_lightning/model/reading.py`)."""
 
 import torch
 from torch import Tensor
@@ -13,13 +13,15 @@ from rnn_lightning.model.network import READING_POINTS
 
 class GatesByRow(Metric):
     """Per layer, gate and row: the mean and standard deviation of the gate's values over every image
-    and unit, from summed values and squares. A plain RNN has no gates: its hidden state stands in."""
+    and unit, from summed values and squares. For the LSTM and the GRU: a plain RNN has no gates."""
 
     full_state_update = False
 
     def __init__(self, cell: str, num_layers: int, points: int = READING_POINTS, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.names = GATE_NAMES[cell] or ("hidden",)
+        if not GATE_NAMES[cell]:
+            raise ValueError(f"a {cell} has no gates")
+        self.names = GATE_NAMES[cell]
         shape = (num_layers, len(self.names), points)
         for name in ("total", "squares"):
             self.add_state(name, torch.zeros(shape, dtype=torch.float64), dist_reduce_fx="sum")
@@ -29,7 +31,7 @@ class GatesByRow(Metric):
     def update(self, inside: Inside) -> None:
         for layer, found in enumerate(inside.layers):
             for index, name in enumerate(self.names):
-                values = found.gates.get(name, found.hidden)  # (batch, points, units)
+                values = found.gates[name]  # (batch, points, units)
                 # summed in float64 as they are read, with no float64 copy of the batch's values
                 self.total[layer, index] += values.sum((0, 2), dtype=torch.float64)
                 norm = torch.linalg.vector_norm(values, dim=(0, 2), dtype=torch.float64)

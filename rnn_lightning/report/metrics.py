@@ -174,7 +174,7 @@ class EvaluationInsights(nn.Module):
         logits_by_point: Tensor | None,
         inside: Inside | None = None,
     ) -> None:
-        """`inside`: `look_inside` of the same batch, for the gates and the memory (None: skipped)."""
+        """`inside`: the same pass's `Reading.inside`, for the gates and the memory (None: skipped)."""
         predicted = logits.argmax(-1)
         probabilities = logits.float().softmax(-1)
         self.confusion.update(predicted, labels)

@@ -10,6 +10,7 @@ import torch
 from typing_extensions import override
 
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.program import program_name
 
 
 class PredictionReport(L.Callback):
@@ -51,8 +52,6 @@ class PredictionReport(L.Callback):
                 writer = csv.writer(file)
                 writer.writerow(["path", "digit", "probability"])
                 writer.writerows((name, digit, f"{probability:.6f}") for name, digit, probability in rows)
-        from rnn_lightning.cli.lightning_cli import program_name  # here: the CLI imports this module
-
         for path, reason in datamodule.unreadable:
             print(f"{program_name()}: cannot read {path} as an image: {reason}", file=sys.stderr)
         sys.stdout.flush()

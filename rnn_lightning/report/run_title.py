@@ -3,7 +3,7 @@
 import lightning as L
 
 from rnn_lightning.data.datamodule import class_names as names_of
-from rnn_lightning.report.figures import describe_run
+from rnn_lightning.model.description import describe_run
 
 
 def run_title(trainer: L.Trainer, pl_module: L.LightningModule) -> str:

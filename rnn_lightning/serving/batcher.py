@@ -14,7 +14,7 @@ class DynamicBatcher:
     caller that stops waiting (its client gone) is left out of its batch, or leaves it to finish.
     """
 
-    def __init__(self, run_batch: Callable[[list], Sequence], max_batch_size: int = 16, batch_timeout=0.002):
+    def __init__(self, run_batch: Callable[[list], Sequence], max_batch_size: int, batch_timeout: float):
         if max_batch_size < 1 or batch_timeout < 0:
             raise ValueError("max_batch_size must be at least 1 and batch_timeout not negative")
         self.run_batch, self.max_batch_size, self.batch_timeout = run_batch, max_batch_size, batch_timeout

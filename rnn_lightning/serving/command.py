@@ -2,7 +2,6 @@
 processes sharing the port, each with its own model and batcher (`app.py`)."""
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -10,25 +9,33 @@ from pathlib import Path
 
 from jsonargparse import ArgumentParser
 
+from rnn_lightning.checkpointing.files import CHECKPOINT_OPTION_HELP, checkpoint_path
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.serving.settings import MEGABYTE, ServeSettings
 
 HELP = "Serve a checkpoint over HTTP: POST /predict, and a page at / to draw digits on."
 OLD_API_KEY_VARIABLE = "LIT_SERVER_API_KEY"  # LitServe's, read before 0.2: refused, so no server runs unkeyed
+ACCELERATORS = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "mps": "mps"}  # as the Trainer's, to torch's
+DEFAULTS = ServeSettings()
 
 
 def build_parser(prog: str) -> ArgumentParser:
     """The options of `serve`; also what `--help` of the main command lists."""
     parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
-    option("--ckpt_path", required=True, help="Checkpoint to serve; 'last': the newest run's last.ckpt.")
+    option("--ckpt_path", required=True, help=f"Checkpoint to serve: {CHECKPOINT_OPTION_HELP}.")
     option("--host", default="127.0.0.1", help="Address to listen on (loopback only by default).")
     option("--port", type=int, default=8000, help="Port to listen on.")
-    option("--max_batch_size", type=int, default=16, help="Dynamic batching: requests per batch.")
-    option("--batch_timeout", type=float, default=0.002, help="Dynamic batching: seconds to fill a batch.")
+    batch, timeout = DEFAULTS.max_batch_size, DEFAULTS.batch_timeout
+    option("--max_batch_size", type=int, default=batch, help="Dynamic batching: requests per batch.")
+    option("--batch_timeout", type=float, default=timeout, help="Dynamic batching: seconds to fill a batch.")
     option("--workers", type=int, default=2, help="Server processes sharing the port, a model each.")
-    option("--threads", type=int, default=1, help="PyTorch threads per worker (0: PyTorch's default).")
-    option("--accelerator", default="auto", help="auto, cpu, cuda or mps; every worker uses it.")
-    option("--max_upload_mb", type=float, default=4.0, help="Larger uploads are answered 413.")
+    threads = "PyTorch threads per worker (0: PyTorch's default)."
+    option("--threads", type=int, default=DEFAULTS.threads, help=threads)
+    accelerators = "auto, cpu, gpu or mps, as the Trainer's (cuda: gpu); every worker uses it."
+    option("--accelerator", default="auto", help=accelerators)
+    upload = DEFAULTS.max_upload_bytes / MEGABYTE
+    option("--max_upload_mb", type=float, default=upload, help="Larger uploads are answered 413.")
     return parser
 
 
@@ -42,38 +49,45 @@ def check_port(host: str, port: int) -> None:
         raise UserInputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
+def torch_device(accelerator: str) -> str:
+    """`--accelerator` as a torch device; one that this machine lacks is one line."""
+    import torch
+
+    present = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if accelerator == "auto":
+        return next(device for device in present if present[device])
+    device = ACCELERATORS.get(accelerator)
+    if device is None or not present[device]:
+        raise UserInputError(f"--accelerator {accelerator}: not one of auto, cpu, gpu, mps on this machine")
+    return device
+
+
 def serve(args: list[str], prog: str) -> int:
     """Parses `args`, checks the checkpoint and the port, prints the page's address, serves until Ctrl-C
     or SIGTERM (uvicorn stops its workers either way)."""
-    import torch
     import uvicorn
 
-    from rnn_lightning.checkpointing.files import newest_last_checkpoint
-    from rnn_lightning.serving.app import SETTINGS_VARIABLE
-    from rnn_lightning.serving.reader import DigitReader
+    from rnn_lightning.model.reading import DigitReader
+    from rnn_lightning.serving.app import settings_to_environment
 
     options = build_parser(prog).parse_args(args)
     if os.environ.get(OLD_API_KEY_VARIABLE):
         raise UserInputError(f"{OLD_API_KEY_VARIABLE} is no longer read: set RNN_LIGHTNING_API_KEY instead")
-    last = options.ckpt_path == "last"
-    path = newest_last_checkpoint(Path("lightning_logs")) if last else options.ckpt_path
+    path = checkpoint_path(options.ckpt_path)
     if options.max_batch_size < 1 or options.workers < 1:
         raise UserInputError("--max_batch_size and --workers must be at least 1")
     if options.batch_timeout < 0 or options.threads < 0 or options.max_upload_mb <= 0:
         raise UserInputError("--batch_timeout and --threads must not be negative, --max_upload_mb positive")
     kind = DigitReader(path).to_sequence.kind  # a bad checkpoint fails here, in one line
-    present = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
-    device = next(d for d in present if present[d]) if options.accelerator == "auto" else options.accelerator
-    if not present.get(device):
-        raise UserInputError(f"--accelerator {device}: not one of auto, cpu, cuda, mps on this machine")
+    device = torch_device(options.accelerator)
     check_port(options.host, options.port)
-    os.environ[SETTINGS_VARIABLE] = json.dumps({
-        "checkpoint": str(Path(path).resolve()), "device": device, "max_batch_size": options.max_batch_size,
-        "batch_timeout": options.batch_timeout, "threads": options.threads,
-        "max_upload_bytes": int(options.max_upload_mb * 2**20)})  # fmt: skip
+    settings = ServeSettings(
+        device, options.max_batch_size, options.batch_timeout, options.threads,
+        int(options.max_upload_mb * MEGABYTE))  # fmt: skip
+    settings_to_environment(str(Path(path).resolve()), settings)
     shown = f"[{options.host}]" if ":" in options.host else options.host
     print(f"Serving {path} ({kind}, {device}, {options.workers} workers) at http://{shown}:{options.port}/"
-          "  (POST /predict; Ctrl-C stops)", flush=True)  # fmt: skip
+          "  (POST /predict, its API at /docs; Ctrl-C stops)", flush=True)  # fmt: skip
     # SIGTERM as Ctrl-C: uvicorn shuts down on either, then raises it again here, where it ends quietly.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
