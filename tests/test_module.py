@@ -5,8 +5,8 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from rnn_lightning.checkpointing.final_step import FinalStepCheckpoint
 from rnn_lightning.model.classifier import SequenceClassifier
-from rnn_lightning.workarounds.final_step_checkpoint import FinalStepCheckpoint
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 
 

@@ -19,6 +19,7 @@ from rnn_lightning.checkpointing.files import (
     checkpoint_path,
     load_checkpoint,
 )
+from rnn_lightning.cli.renamed_paths import PARSER_MODE as RENAMING_PARSER_MODE
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
@@ -240,7 +241,8 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
     """The CLI as `python -m rnn_lightning` runs it; `args` replaces `sys.argv[1:]` (tests use it).
     With `run=False` (no subcommand: the benchmarks build a fit that way) the one parser reads the
     shared defaults too."""
-    defaults = {"default_config_files": [str(DEFAULTS)]}
+    # Every parser reads its config files through the table of renamed class paths (renamed_paths.py).
+    defaults = {"default_config_files": [str(DEFAULTS)], "parser_mode": RENAMING_PARSER_MODE}
     return RNNLightningCLI(
         SequenceClassifier,
         MNISTDataModule,
@@ -253,6 +255,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
             "prog": program_name(),
             "description": DESCRIPTION,
             "version": __version__,  # `--version` prints "PROG 0.2.0"
+            "parser_mode": RENAMING_PARSER_MODE,
             **({} if run else defaults),
             **{
                 name: {"description": text, "allow_abbrev": False, **defaults}

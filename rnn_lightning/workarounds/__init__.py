@@ -12,7 +12,5 @@ on, and the test that fails when upstream changes (mostly tests/test_workarounds
     subcommand_help        LightningCLI's private `_add_subcommands`: --help says what each does
     tensorboard_png        SummaryWriter's private `_get_file_writer`: PNG bytes as written
 
-(`final_step_checkpoint` only re-exports `FinalStepCheckpoint` for configs saved before 0.2.)
-
 An upgrade of torch, Lightning or jsonargparse (bounded in pyproject.toml) starts here.
 """
