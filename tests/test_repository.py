@@ -78,7 +78,7 @@ def test_every_project_file_the_code_and_docs_name_exists():
 
     named_elsewhere = {"configs/X.yaml", "rnn_lightning/reader.py"}  # a placeholder; a file at a git revision
     pattern = re.compile(
-        r"(?<![\w/.])((?:rnn_lightning|tests|benchmarks|scripts|docs|configs)/[\w/.-]*\w\.(?:py|sh|md|yaml|png|html))"
+        r"(?<![\w/.])((?:rnn_lightning|tests|benchmarks|scripts|docs|configs|notebooks)/[\w/.-]*\w\.(?:py|sh|md|yaml|png|html|ipynb))"
     )
     sources = [PROJECT / "README.md", *PROJECT.glob("docs/*.md"), *PROJECT.glob("configs/*.yaml")]
     sources += [
@@ -86,7 +86,7 @@ def test_every_project_file_the_code_and_docs_name_exists():
         *PROJECT.glob("benchmarks/*"),
         *PROJECT.glob("scripts/*"),
     ]
-    sources += [*PROJECT.glob("tests/*.py")]
+    sources += [*PROJECT.glob("tests/*.py"), *PROJECT.glob("notebooks/*.ipynb")]
     missing = {
         (source.relative_to(PROJECT).as_posix(), name)
         for source in sources
