@@ -18,18 +18,27 @@ import lightning as L
 
 @dataclass
 class NewRunFolder:
-    """The log folder a run is about to create, and the Trainer that will write it."""
+    """The log folder a run is about to create, the first of its parents that did not exist either (the
+    folder itself, or `lightning_logs/` of a first run), and the Trainer that will write it."""
 
     path: Path
+    first_new: Path
     trainer: L.Trainer
 
     def remove_unless_checkpointed(self) -> bool:
-        """Removes the folder, on rank zero, if it holds no checkpoint; returns whether it did."""
+        """Removes the folder, on rank zero, if it holds no checkpoint, and then its parents up to
+        `first_new` that this left empty; returns whether it removed the folder."""
         if not self.trainer.is_global_zero or not self.path.is_dir():
             return False
         if any(self.path.rglob("*.ckpt")):
             return False
         shutil.rmtree(self.path, ignore_errors=True)
+        folder = self.path
+        while folder != self.first_new and self.first_new in folder.parents:
+            folder = folder.parent
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
         return True
 
 
@@ -44,8 +53,13 @@ def watch_new_run_folder(trainer: L.Trainer) -> None:
     without DDP's broadcast, which cannot run before the processes start."""
     logger = trainer.logger
     log_dir = getattr(logger, "log_dir", None) if logger is not None else None
-    if log_dir is not None and not Path(log_dir).exists():
-        _watched.append(NewRunFolder(Path(log_dir), trainer))
+    if log_dir is None or Path(log_dir).exists():
+        return
+    path = Path(log_dir).absolute()
+    first_new = path
+    while not first_new.parent.exists():
+        first_new = first_new.parent
+    _watched.append(NewRunFolder(path, first_new, trainer))
 
 
 @contextmanager

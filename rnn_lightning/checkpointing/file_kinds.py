@@ -16,19 +16,21 @@ HPARAMS_KEYS = {"cell", "hidden_size"}
 
 
 def is_pytorch_file(head: bytes, path: Path) -> bool:
-    """Whether `path` is in one of `torch.save`'s formats: a zip archive with a `data.pkl`, or a pickle."""
+    """Whether `path` may be in one of `torch.save`'s formats: a zip archive with a `data.pkl` (or one cut
+    short, whose names cannot be read: torch.load says so), or a pickle."""
     if head.startswith(b"PK\x03\x04"):
-        return any(name.endswith("/data.pkl") for name in zip_names(path))
+        names = zip_names(path)
+        return names is None or any(name.endswith("/data.pkl") for name in names)
     return head[:1] == bytes([PICKLE_PROTOCOL])
 
 
-def zip_names(path: Path) -> list[str]:
-    """The names inside a zip archive; none if it cannot be read as one."""
+def zip_names(path: Path) -> list[str] | None:
+    """The names inside a zip archive; None if it cannot be read as one."""
     try:
         with zipfile.ZipFile(path) as archive:
             return archive.namelist()
     except (zipfile.BadZipFile, OSError):
-        return []
+        return None
 
 
 def looks_like_onnx(head: bytes) -> bool:
@@ -79,8 +81,7 @@ def what_it_is(path: Path) -> str | None:
     if is_pytorch_file(head, path):
         return None
     if head.startswith(b"PK\x03\x04"):
-        names = zip_names(path)
-        if any(name.endswith("/archive_format") for name in names):
+        if any(name.endswith("/archive_format") for name in zip_names(path) or []):
             return "a torch.export program (export --format pt2 writes these)"
         return "a zip archive of something else"
     if looks_like_onnx(head):

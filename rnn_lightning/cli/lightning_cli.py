@@ -22,7 +22,7 @@ from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.model.classifier import SequenceClassifier
-from rnn_lightning.report.accuracy_lines import stage_report
+from rnn_lightning.report.accuracy_lines import ImagesMeasured, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
@@ -118,6 +118,15 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
 
     @override
+    def instantiate_classes(self) -> None:
+        # A value that a class refuses when built (torch's "Invalid learning rate: -1.0", a callback's
+        # interval of 0) is bad input: one line, as jsonargparse's own refusals are.
+        try:
+            super().instantiate_classes()
+        except ValueError as error:
+            raise UserInputError(f"a configured value was refused: {error}") from None
+
+    @override
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
@@ -170,7 +179,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
             checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))
             check_model_shape(Path(path), checkpoint["state_dict"], self.model)
-        self.trainer.callbacks.extend(callbacks)
+        self.images_measured = ImagesMeasured()
+        self.trainer.callbacks.extend([*callbacks, self.images_measured])
         drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (workarounds/)
         resume_collection()  # start-up is over: what it built is frozen (garbage_collector.py)
 
@@ -189,7 +199,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
 
     def report_stage(self, stage: str) -> None:
         """The tutorial's kind of line on stdout for the test or validation just run."""
-        for line in stage_report(stage, self.trainer, self.model, self.datamodule):
+        for line in stage_report(stage, self.trainer, self.model, self.datamodule, self.images_measured):
             print_once(line)
 
 

@@ -19,6 +19,8 @@ def main(args: list[str] | None = None) -> int:
     """Runs the CLI. Bad input ends with one line on stderr and exit status 2; a run stopped by Ctrl-C or
     SIGTERM (its `last.ckpt` saved) with 130. A leading `--verbose` keeps Lightning's own lines."""
     argv = take_verbose_flag(sys.argv[1:] if args is None else list(args))
+    if args is None:  # LightningCLI reads sys.argv itself (and warns when given both): less --verbose
+        sys.argv[1:] = argv
     if argv == ["--version"]:  # answered before PyTorch and Lightning are imported (seconds)
         from rnn_lightning import __version__
 
@@ -45,7 +47,7 @@ def main(args: list[str] | None = None) -> int:
 
             return export(argv[1:], f"{program_name()} export")
         with logs_above_the_bar(), removed_if_the_command_fails():
-            build_cli(argv)
+            build_cli(None if args is None else argv)
     except (RnnLightningError, ArgumentError) as error:
         print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
         return 2

@@ -1,14 +1,41 @@
 """The tutorial's kind of result line, which `fit` (its test after training), `test` and `validate` print on
 stdout: `Testing Accuracy: 0.8814 (10000 test images)`, and the tutorial's own first-128 figure."""
 
+from typing import Any
+
+import lightning as L
 import torch
 from torchmetrics.functional.classification import multiclass_accuracy
+from typing_extensions import override
 
 TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
 STAGES = {"test": ("Testing", "test"), "validate": ("Validation", "validation")}
 """The subcommand -> its words: "Testing Accuracy ... test images", "Validation Accuracy ... validation
 images"."""
-SPLITS = {"test": "test", "validate": "val"}
+METRICS = {"test": "test/acc", "validate": "val/acc"}
+
+
+class ImagesMeasured(L.Callback):
+    """Counts the images the last test or validation measured, so that the line says how many it saw
+    (fewer than the split under `--trainer.limit_test_batches`)."""
+
+    def __init__(self) -> None:
+        self.images = 0
+
+    def _start(self, *_: Any) -> None:
+        self.images = 0
+
+    def _count(
+        self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, *_: Any
+    ) -> None:
+        self.images += len(batch[1])
+
+    on_test_epoch_start = on_validation_epoch_start = override(_start)
+    on_test_batch_end = on_validation_batch_end = override(_count)
+
+    def total(self, trainer: L.Trainer) -> int:
+        """The images measured by every process together (every rank must ask)."""
+        return int(trainer.strategy.reduce(torch.tensor(self.images), reduce_op="sum"))
 
 
 def accuracy_lines(stage: str, accuracy: float, images: int, first_images: float | None = None) -> list[str]:
@@ -41,11 +68,11 @@ def tutorial_test_accuracy(model, datamodule) -> float:
     return accuracy.item()
 
 
-def stage_report(stage: str, trainer, model, datamodule) -> list[str]:
-    """The lines of the test or validation that `trainer` has just run (its `test/acc` or `val/acc`)."""
-    split = SPLITS[stage]
-    accuracy = float(trainer.callback_metrics[f"{'test' if stage == 'test' else 'val'}/acc"])
-    images = len(datamodule.split(split)[0])
+def stage_report(stage: str, trainer: L.Trainer, model, datamodule, measured: ImagesMeasured) -> list[str]:
+    """The lines of the test or validation that `trainer` has just run (its `test/acc` or `val/acc`), on
+    every rank (the count is summed over them)."""
+    accuracy = float(trainer.callback_metrics[METRICS[stage]])
+    images = measured.total(trainer)
     first = None
     if stage == "test" and reads_the_dataset_test_set(datamodule):
         first = tutorial_test_accuracy(model, datamodule)
