@@ -153,6 +153,40 @@ def test_missing_data_is_one_line_and_non_zero(tmp_path):
     assert len(errors) == 1 and "train-images-idx3-ubyte" in errors[0]
 
 
+def test_version_answers_without_importing_torch_or_lightning():
+    code = (
+        "import sys; from rnn_lightning.cli.main import main; main(['--version']); print(sorted(sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    version, modules = result.stdout.splitlines()
+    assert version.startswith("python -m rnn_lightning ") or version.startswith("-c ")
+    assert "'torch'" not in modules and "'lightning'" not in modules and "'jsonargparse'" not in modules
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        (["fit", "--trainer.max_step", "3"], "--trainer.max_steps"),
+        (["test", "--ckpt_pth", "x"], "--ckpt_path"),
+        (["fit", "--model.hiden_size", "3"], "--model.hidden_size"),
+        (["serve", "--ckpt_path", "last", "--prot", "80"], "--port"),
+    ],
+)
+def test_a_mistyped_option_gets_did_you_mean(typed, meant, capsys):
+    from rnn_lightning.cli.main import main
+
+    assert main(typed) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith(f"(did you mean {meant}?)"), err
+
+
+def test_an_option_like_none_gets_no_guess(capsys):
+    from rnn_lightning.cli.main import main
+
+    assert main(["fit", "--nonsense", "3"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_console_script_is_installed():
     script = Path(sys.executable).parent / "rnn-lightning"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
