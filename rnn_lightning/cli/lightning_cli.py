@@ -55,8 +55,13 @@ _CHECKPOINT = "a checkpoint file, or `last`: the newest run's checkpoints/last.c
 _TABLE = "Print Lightning's table of metrics too (default: only with --verbose before the subcommand)."
 CHECKPOINT_HELP = {
     "fit": {"ckpt_path": f"Resume training from {_CHECKPOINT} (resumed exactly: data order, step, state)."},
-    **{name: {"ckpt_path": f"The weights to use: {_CHECKPOINT}."} for name in EVALUATING},
-    **{name: {"verbose": _TABLE} for name in ("validate", "test")},
+    **{
+        name: {
+            "ckpt_path": f"The weights to use: {_CHECKPOINT}.",
+            **({"verbose": _TABLE} if name != "predict" else {}),
+        }
+        for name in EVALUATING
+    },
 }
 
 
