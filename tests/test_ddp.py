@@ -22,7 +22,11 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
         cwd=tmp_path,
     )
     lines = result.stdout.splitlines()
-    assert [line.split(",")[0] for line in lines if line.startswith("Step ")] == ["Step 1", "Step 200"]
+    assert [line.split(",")[0] for line in lines if line.startswith("Step ")] == [
+        "Step 1",
+        "Step 200",
+        "Step 210",
+    ]
     assert lines.count("Optimization Finished!") == 1
     tested = [line for line in lines if line.startswith("Testing Accuracy:") and "(200 test images)" in line]
     assert len(tested) == 1  # both processes tested, the accuracy is over all 200 images
