@@ -59,7 +59,9 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
         cwd=tmp_path,
     )
     ddp_accuracy = float(tested[0].split()[2])
-    single_accuracy = float(re.search(r"test/acc\s+([0-9.]+)", single.stdout).group(1))
+    single_accuracy = float(
+        re.search(r"Testing Accuracy: ([0-9.]+) \(200 test images\)", single.stdout).group(1)
+    )
     assert abs(ddp_accuracy - single_accuracy) < 1e-4
     assert abs(float(by_row[-1].split(",")[1]) - ddp_accuracy) < 1e-4
     # The inside states too: summed over both processes, they are one process' over the whole set.
