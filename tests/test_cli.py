@@ -86,7 +86,7 @@ def test_test_subcommand_from_the_checkpoint(fitted_run, real_data_dir):
         cwd=workdir,
     )
     after_fit = next(line for line in stdout.splitlines() if "(10000 test images)" in line).split()[2]
-    assert "test/acc" in result.stdout
+    assert "Testing Accuracy: " in result.stdout  # the tutorial's line, as fit's, not Lightning's table
     assert f"{float(after_fit):.4f}"[:5] in result.stdout  # the same weights give the same accuracy
     assert (workdir / "lightning_logs" / "version_1").is_dir()  # a new run folder, the fit's left as it was
 
@@ -151,6 +151,40 @@ def test_missing_data_is_one_line_and_non_zero(tmp_path):
     prefix = "python -m rnn_lightning: error:"
     errors = [line for line in result.stderr.splitlines() if line.startswith(prefix)]
     assert len(errors) == 1 and "train-images-idx3-ubyte" in errors[0]
+
+
+def test_version_answers_without_importing_torch_or_lightning():
+    code = (
+        "import sys; from rnn_lightning.cli.main import main; main(['--version']); print(sorted(sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    version, modules = result.stdout.splitlines()
+    assert version.startswith("python -m rnn_lightning ") or version.startswith("-c ")
+    assert "'torch'" not in modules and "'lightning'" not in modules and "'jsonargparse'" not in modules
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        (["fit", "--trainer.max_step", "3"], "--trainer.max_steps"),
+        (["test", "--ckpt_pth", "x"], "--ckpt_path"),
+        (["fit", "--model.hiden_size", "3"], "--model.hidden_size"),
+        (["serve", "--ckpt_path", "last", "--prot", "80"], "--port"),
+    ],
+)
+def test_a_mistyped_option_gets_did_you_mean(typed, meant, capsys):
+    from rnn_lightning.cli.main import main
+
+    assert main(typed) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith(f"(did you mean {meant}?)"), err
+
+
+def test_an_option_like_none_gets_no_guess(capsys):
+    from rnn_lightning.cli.main import main
+
+    assert main(["fit", "--nonsense", "3"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
 
 
 def test_console_script_is_installed():

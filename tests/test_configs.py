@@ -84,7 +84,7 @@ def test_permuted_checkpoint_brings_its_pixel_order(data_dir, tmp_path, capsys):
     assert "Reading images as the checkpoint was trained" in other.err
 
     def accuracy(out):
-        return next(line.split()[1] for line in out.splitlines() if "test/acc" in line)
+        return next(line.split()[2] for line in out.splitlines() if line.startswith("Testing Accuracy: "))
 
     assert accuracy(same.out) == accuracy(other.out)  # the checkpoint's permutation was used both times
 

@@ -171,6 +171,11 @@ def test_bad_input_is_one_line_4xx_and_the_app_keeps_serving(app_client, name):
     assert posted(app_client, pixels_body([[0] * 28] * 28), JSON)[0] == 200
 
 
+def test_the_favicon_a_browser_asks_for_is_no_404(app_client):
+    response = app_client.get("/favicon.ico")
+    assert response.status_code == 204 and response.content == b""  # no icon, and no console error
+
+
 def test_an_unknown_address_is_a_json_404(app_client):
     response = app_client.get("/nothing")
     assert (response.status_code, response.json()) == (404, {"error": "Not Found"})

@@ -198,3 +198,13 @@ def test_class_paths_in_run_configs_of_earlier_versions_still_load(old, tmp_path
         cwd=tmp_path,
     )
     assert old.rsplit(".", 1)[1] in result.stdout
+
+
+def test_argparse_still_keeps_every_option_string_where_the_suggestions_read_them():
+    from rnn_lightning.workarounds.option_suggestions import SuggestingArgumentParser
+
+    parser = SuggestingArgumentParser(exit_on_error=False, allow_abbrev=False)
+    parser.add_argument("--max_steps", type=int)
+    assert "--max_steps" in parser._option_string_actions
+    with pytest.raises(Exception, match=r"did you mean --max_steps\?"):
+        parser.parse_args(["--max_step", "3"])

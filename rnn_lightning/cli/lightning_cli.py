@@ -9,17 +9,20 @@ from jsonargparse import lazy_instance
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
-from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning import __version__
+from rnn_lightning.checkpointing.failed_run import watch_new_run_folder
 from rnn_lightning.checkpointing.files import check_model_shape, latest_last_checkpoint, load_checkpoint
 from rnn_lightning.cli.garbage_collector import resume_collection
+from rnn_lightning.cli.program import program_name
+from rnn_lightning.cli.verbosity import verbose
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.model.classifier import SequenceClassifier
+from rnn_lightning.report.accuracy_lines import ImagesMeasured, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
@@ -29,14 +32,16 @@ from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 from rnn_lightning.training.schedules import CosineAnnealingLR
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
+from rnn_lightning.workarounds.option_suggestions import SuggestingOptions
 from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
 
-TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
 DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # what every config shares, read before --config
 DESCRIPTION = (
     "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
     "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml "
-    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps)"
+    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps). "
+    "%(prog)s --verbose SUBCOMMAND ... (or RNN_LIGHTNING_VERBOSE=1) keeps Lightning's own lines: "
+    "devices, seed, model summary, checkpoint restored, table of metrics"
 )
 SUBCOMMANDS = {
     "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
@@ -47,15 +52,21 @@ SUBCOMMANDS = {
 
 EVALUATING = ("validate", "test", "predict")
 _CHECKPOINT = "a checkpoint file, or `last`: the newest run's checkpoints/last.ckpt under lightning_logs/"
+_TABLE = "Print Lightning's table of metrics too (default: only with --verbose before the subcommand)."
 CHECKPOINT_HELP = {
     "fit": {"ckpt_path": f"Resume training from {_CHECKPOINT} (resumed exactly: data order, step, state)."},
-    **{name: {"ckpt_path": f"The weights to use: {_CHECKPOINT}."} for name in EVALUATING},
+    **{
+        name: {
+            "ckpt_path": f"The weights to use: {_CHECKPOINT}.",
+            **({"verbose": _TABLE} if name != "predict" else {}),
+        }
+        for name in EVALUATING
+    },
 }
 
 
-def program_name() -> str:
-    """How the user called us: `rnn-lightning` (the console script) or `python -m rnn_lightning`."""
-    return "rnn-lightning" if Path(sys.argv[0]).name == "rnn-lightning" else "python -m rnn_lightning"
+class SuggestingLightningArgumentParser(SuggestingOptions, LightningArgumentParser):
+    """LightningCLI's parser, whose unrecognized options say which one was probably meant."""
 
 
 @rank_zero_only
@@ -72,6 +83,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     ARGUMENT_HELP = CHECKPOINT_HELP
 
     @override
+    def argument_defaults(self) -> dict[str, dict[str, object]]:
+        # Lightning's table of test or validation metrics repeats the line `report_stage` prints.
+        return {name: {"verbose": verbose()} for name in ("validate", "test")}
+
+    @override
     def extra_subcommands(self) -> dict:
         # `serve` and `export` run outside LightningCLI (`cli/main.py` hands them their own parsers);
         # listed for --help.
@@ -85,6 +101,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         parser.link_arguments("data.input_size", "model.input_size", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
         parser.set_defaults({"trainer.profiler": lazy_instance(NullProfiler)})
+        # The summary's 16 lines (its FLOPs column all zeros on a recurrent model) only with --verbose.
+        parser.set_defaults({"trainer.enable_model_summary": verbose()})
         parser.add_argument(
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )
@@ -103,6 +121,15 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         if by_step:
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step"}}
         return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
+
+    @override
+    def instantiate_classes(self) -> None:
+        # A value that a class refuses when built (torch's "Invalid learning rate: -1.0", a callback's
+        # interval of 0) is bad input: one line, as jsonargparse's own refusals are.
+        try:
+            super().instantiate_classes()
+        except ValueError as error:
+            raise UserInputError(f"a configured value was refused: {error}") from None
 
     @override
     def before_instantiate_classes(self) -> None:
@@ -133,6 +160,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
 
     def before_fit(self) -> None:
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
+        watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
     def before_validate(self) -> None:
         self.prepare_run("validate")
@@ -156,7 +184,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
             checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))
             check_model_shape(Path(path), checkpoint["state_dict"], self.model)
-        self.trainer.callbacks.extend(callbacks)
+        self.images_measured = ImagesMeasured()
+        self.trainer.callbacks.extend([*callbacks, self.images_measured])
         drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (workarounds/)
         resume_collection()  # start-up is over: what it built is frozen (garbage_collector.py)
 
@@ -164,13 +193,19 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     def after_fit(self) -> None:
         if not self.config.fit.get("test_after_fit", True) or self.trainer.interrupted:
             return
-        results = self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
-        first = tutorial_test_accuracy(self.model, self.datamodule)
-        images = len(self.datamodule.split("test")[0])
-        print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} ({images} test images)")
-        print_once(
-            f"Testing Accuracy: {first:.4f} (first {TUTORIAL_TEST_IMAGES} test images, as the tutorial)"
-        )
+        self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+        self.report_stage("test")
+
+    def after_validate(self) -> None:
+        self.report_stage("validate")
+
+    def after_test(self) -> None:
+        self.report_stage("test")
+
+    def report_stage(self, stage: str) -> None:
+        """The tutorial's kind of line on stdout for the test or validation just run."""
+        for line in stage_report(stage, self.trainer, self.model, self.datamodule, self.images_measured):
+            print_once(line)
 
 
 def fit_one_cycle_to_the_run(config) -> None:
@@ -223,19 +258,6 @@ def is_progress_bar(callback_config: object) -> bool:
     return str(getattr(callback_config, "class_path", "")).endswith("ProgressBar")
 
 
-@torch.no_grad()
-def tutorial_test_accuracy(model: SequenceClassifier, datamodule: MNISTDataModule) -> float:
-    """Accuracy on the first 128 test images, the tutorial's own test figure."""
-    images, labels = datamodule.split("test")
-    images, labels = images[:TUTORIAL_TEST_IMAGES], labels[:TUTORIAL_TEST_IMAGES]
-    was_training = model.training
-    model.eval()
-    logits = model(datamodule.to_sequence(images).to(model.device))
-    model.train(was_training)
-    accuracy = multiclass_accuracy(logits, labels.to(model.device), logits.shape[-1], average="micro")
-    return accuracy.item()
-
-
 def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCLI:
     """The CLI as `python -m rnn_lightning` runs it; `args` replaces `sys.argv[1:]` (tests use it).
     With `run=False` (no subcommand: the benchmarks build a fit that way) the one parser reads the
@@ -246,6 +268,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         MNISTDataModule,
         args=args,
         run=run,
+        parser_class=SuggestingLightningArgumentParser,
         save_config_kwargs={"overwrite": False},
         parser_kwargs={
             "exit_on_error": False,

@@ -178,6 +178,10 @@ def create_app(checkpoint: str, device: str = "cpu", max_batch_size: int = 16, b
     async def index() -> HTMLResponse:
         return HTMLResponse(page)  # public: the page sends the key from its own address (?key=)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon, said plainly: a browser asks, a 404 is a console error
+
     @app.get("/health")
     async def health(request: Request) -> Response:
         return refused(request) or PlainTextResponse("ok")

@@ -8,17 +8,16 @@ import signal
 import socket
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.workarounds.option_suggestions import SuggestingArgumentParser
 
 HELP = "Serve a checkpoint over HTTP: POST /predict, and a page at / to draw digits on."
 OLD_API_KEY_VARIABLE = "LIT_SERVER_API_KEY"  # LitServe's, read before 0.2: refused, so no server runs unkeyed
 
 
-def build_parser(prog: str) -> ArgumentParser:
+def build_parser(prog: str) -> SuggestingArgumentParser:
     """The options of `serve`; also what `--help` of the main command lists."""
-    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
+    parser = SuggestingArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
     option("--ckpt_path", required=True, help="Checkpoint to serve; 'last': the newest run's last.ckpt.")
     option("--host", default="127.0.0.1", help="Address to listen on (loopback only by default).")

@@ -9,8 +9,10 @@ on, and the test that fails when upstream changes (mostly tests/test_workarounds
     null_profiler          a free default profiler; `Profiler.__del__` on jsonargparse's copies
     onednn_bf16_lstm       oneDNN kept out of a bf16 LSTM on CPUs where it has no bf16 kernel
     nvml_cuda_check        Lightning's PYTORCH_NVML_BASED_CUDA_CHECK dropped where no GPU is
+    option_suggestions     argparse's private `_option_string_actions`: "did you mean" for a typo
     quick_exit             CPython's private atexit runner, then os._exit
-    subcommand_help        LightningCLI's private `_add_subcommands`: --help says what each does
+    subcommand_help        LightningCLI's private `_add_subcommands`: --help says what each does, and
+                           the project's default for `test --verbose` (Lightning's table: off)
     tensorboard_png        SummaryWriter's private `_get_file_writer`: PNG bytes as written
 
 (`final_step_checkpoint` only re-exports `FinalStepCheckpoint` for configs saved before 0.2.)
