@@ -27,7 +27,7 @@ from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
-from rnn_lightning.training.cpu_precision import prepare_bf16_on_cpu
+from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 from rnn_lightning.training.schedules import CosineAnnealingLR
 from rnn_lightning.workarounds.null_profiler import NullProfiler
@@ -159,6 +159,9 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
 
     def before_fit(self) -> None:
+        on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
+        if advice := bf16_advice(self.trainer.precision, on_cpu):
+            print_once(f"{program_name()}: {advice}", file=sys.stderr)
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
         watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
@@ -172,11 +175,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         self.prepare_run("predict", PredictionReport())
 
     def prepare_run(self, subcommand: str, *callbacks: L.Callback) -> None:
-        """Resolves `--ckpt_path last`, checks the checkpoint fits the model, makes bf16 safe on this CPU,
-        adds the subcommand's own callbacks, and ends start-up."""
-        on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
-        if line := prepare_bf16_on_cpu(self.trainer.precision, on_cpu):
-            print_once(f"{program_name()}: {line}", file=sys.stderr)
+        """Resolves `--ckpt_path last`, checks the checkpoint fits the model, adds the subcommand's own
+        callbacks, and ends start-up."""
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(latest_last_checkpoint(self.trainer))
