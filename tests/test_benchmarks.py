@@ -3,6 +3,7 @@ is given, imports nothing from tests/, and names the processor and the commit of
 outside a git clone rather than a crash."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, make_fake_mnist
 
 BENCHMARKS = PROJECT / "benchmarks"
 SCRIPTS = sorted(path.name for path in BENCHMARKS.iterdir() if path.suffix in (".py", ".sh"))
@@ -93,3 +94,24 @@ def test_the_step_profile_reads_the_lstm_kernels_onednn_picks(monkeypatch):
 
     names = step_profile.lstm_kernels("32-true", 8)
     assert "forward_training" in names and "backward" in names, names
+
+
+def test_time_to_accuracy_sets_each_command_against_the_bare_epochs_either_side(tmp_path):
+    """A tiny run (one seed of three steps, bare epochs of three steps): the bare epoch is measured
+    before the seed and after it, and the seed's ratio is its whole command over their mean."""
+    data = make_fake_mnist(tmp_path / "data")
+    fit = "--trainer.max_steps 3 --trainer.val_check_interval 3 --data.batch_size 16"
+    result = run(
+        "time_to_accuracy.py", "--data-dir", str(data), "--seeds", "1", "--no-own-seed",
+        "--bare-steps", "3", f"--options={fit}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    before = float(re.search(r"^bare epoch before the first seed: ([0-9.]+) s$", result.stdout, re.M)[1])
+    after = float(re.search(r"^bare epoch after seed 1: ([0-9.]+) s$", result.stdout, re.M)[1])
+    row = re.search(
+        r"^\| `speedrun.yaml` \| as typed \| 1 \| ([0-9.]+) s \| ([0-9.]+) \|", result.stdout, re.M
+    )
+    wall, ratio = float(row[1]), float(row[2])
+    assert ratio == pytest.approx(wall / ((before + after) / 2), abs=0.01 + 0.05 * ratio)
+    assert f"bare epochs (mean {ratio:.2f})" in result.stdout
+    assert f"options of every run: {fit}" in result.stdout

@@ -21,6 +21,7 @@ ALLOWED = [
     BAR,
     re.compile(r"^`Trainer\.fit` stopped: `max_steps=\d+` reached\.$"),  # Lightning's: the run's end
     re.compile(r"^Exporting \S+ \(.*\) as ONNX\.\.\.$"),  # export's own status line
+    re.compile(r"^python -m rnn_lightning: precision auto: \S+ \(.*\)$"),  # what `auto` chose, and why
 ]
 LIGHTNING_START_UP = (
     "Seed set to ",

@@ -2,6 +2,7 @@
 behaviour it works around: when one of those fails after an upgrade, that workaround can go."""
 
 import copy
+import os
 import subprocess
 import sys
 
@@ -208,3 +209,55 @@ def test_argparse_still_keeps_every_option_string_where_the_suggestions_read_the
     assert "--max_steps" in parser._option_string_actions
     with pytest.raises(Exception, match=r"did you mean --max_steps\?"):
         parser.parse_args(["--max_step", "3"])
+
+
+AS_AN_AVX2_CPU = {"ONEDNN_MAX_CPU_ISA": "AVX2"}  # oneDNN acts as a CPU without AVX-512 (emulated above it)
+LSTM_UNDER_BF16 = (
+    "import torch\n"
+    "from rnn_lightning.workarounds.onednn_lstm_autocast import run_recurrent\n"
+    "torch.manual_seed(0)\n"
+    "lstm, sequences = torch.nn.LSTM(28, 16, batch_first=True), torch.rand(4, 28, 28)\n"
+    "with torch.autocast('cpu', dtype=torch.bfloat16):\n"
+    "    outputs, _ = {call}\n"
+    "outputs.float().sum().backward()\n"
+    "with torch.autocast('cpu', enabled=False):\n"
+    "    expected, _ = lstm(sequences)\n"
+    "finite = lstm.weight_hh_l0.grad.isfinite().all().item()\n"
+    "print(outputs.dtype, torch.allclose(outputs, expected), finite)\n"
+)
+
+
+def run_as_an_avx2_cpu(code: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **AS_AN_AVX2_CPU, "PYTHONPATH": str(CONFIGS.parent)}
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+
+
+x86_only = pytest.mark.skipif(
+    torch.cpu.get_capabilities().get("architecture") != "x86_64", reason="ONEDNN_MAX_CPU_ISA names x86 ISAs"
+)
+
+
+@x86_only
+def test_pytorch_still_sends_a_bf16_autocast_lstm_to_a_onednn_kernel_an_avx2_cpu_lacks():
+    """pytorch/pytorch#88136: when this runs, `workarounds/onednn_lstm_autocast.py` can go."""
+    result = run_as_an_avx2_cpu(LSTM_UNDER_BF16.format(call="lstm(sequences)"))
+    assert result.returncode != 0
+    assert "could not create a primitive descriptor for the LSTM forward propagation" in result.stderr
+
+
+@x86_only
+def test_the_lstm_under_bf16_autocast_trains_in_fp32_on_such_a_cpu():
+    result = run_as_an_avx2_cpu(LSTM_UNDER_BF16.format(call="run_recurrent(lstm, sequences)"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["torch.float32", "True", "True"]
+
+
+def test_the_probe_leaves_the_seeded_random_stream_as_it_was():
+    from rnn_lightning.workarounds.onednn_lstm_autocast import onednn_runs_lstm_in
+
+    onednn_runs_lstm_in.cache_clear()
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    onednn_runs_lstm_in(torch.bfloat16)
+    assert torch.equal(torch.rand(3), expected)

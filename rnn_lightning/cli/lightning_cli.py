@@ -29,7 +29,9 @@ from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+from rnn_lightning.training.precision_choice import AUTO, auto_precision, auto_precision_line
 from rnn_lightning.training.schedules import CosineAnnealingLR
+from rnn_lightning.training.trainer import Trainer
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
 from rnn_lightning.workarounds.option_suggestions import SuggestingOptions
@@ -148,6 +150,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             # Predicting a few images needs one process; several would each hold a share of the outputs.
             if trainer.devices == "auto":
                 trainer.devices = 1
+        if trainer.precision == AUTO:
+            # Resolved here, not in the Trainer, so that the run's config.yaml (SaveConfigCallback saves
+            # this namespace) records the precision used: rerunning it repeats the run.
+            trainer.precision, why = auto_precision(trainer.accelerator)
+            print_once(f"{program_name()}: {auto_precision_line(trainer.precision, why)}", file=sys.stderr)
 
     @override
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
@@ -269,6 +276,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         args=args,
         run=run,
         parser_class=SuggestingLightningArgumentParser,
+        trainer_class=Trainer,  # `trainer.precision` also takes `auto` (training/trainer.py)
         save_config_kwargs={"overwrite": False},
         parser_kwargs={
             "exit_on_error": False,

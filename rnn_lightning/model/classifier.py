@@ -160,7 +160,7 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         them), both from one pass of the recurrent stack; None for a bidirectional model."""
         if not self.network.reads_in_order:
             return self(sequences), None, None
-        outputs, _ = self.network.rnn(sequences)
+        outputs, _ = self.network.recur(sequences)
         logits, by_point = self.network.read_off(outputs)
         return logits, by_point, look_inside(self.network, sequences, logits.argmax(-1), outputs=outputs)
 
