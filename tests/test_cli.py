@@ -44,7 +44,7 @@ def test_fit_prints_the_tutorial_lines_once(fitted_run):
     _, _, stdout = fitted_run
     lines = stdout.splitlines()
     steps = [line for line in lines if line.startswith("Step ")]
-    assert [line.split(",")[0] for line in steps] == ["Step 1", "Step 200", "Step 400"]
+    assert [line.split(",")[0] for line in steps] == ["Step 1", "Step 200", "Step 400", "Step 450"]
     assert all(", Minibatch Loss= " in line and ", Training Accuracy= " in line for line in steps)
     assert lines.count("Optimization Finished!") == 1
     full = [line for line in lines if line.startswith("Testing Accuracy: ") and "(10000 test images)" in line]

@@ -1,6 +1,8 @@
 """notebooks/tutorial.ipynb: stored without outputs, and run top to bottom by a real kernel on real MNIST."""
 
+import ast
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -24,6 +26,25 @@ def test_the_notebook_is_stored_without_outputs():
     assert code, "the notebook has no code cells"
     with_outputs = [index for index, cell in enumerate(code) if cell["outputs"] or cell["execution_count"]]
     assert with_outputs == [], f"code cells {with_outputs} carry outputs: clear them before committing"
+
+
+def test_the_notebooks_imports_from_this_package_exist():
+    """Every `from rnn_lightning... import ...` of the notebook names something the package has: a rename
+    shows in the quick run, not only in the slow run of the whole notebook."""
+    notebook = json.loads(NOTEBOOK.read_text())
+    source = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    ours = [node for node in imports if node.module and node.module.split(".")[0] == "rnn_lightning"]
+    assert ours, "the notebook imports nothing from rnn_lightning"
+    missing = [
+        f"{node.module}.{alias.name}"
+        for node in ours
+        for alias in node.names
+        if not hasattr(importlib.import_module(node.module), alias.name)
+    ]
+    assert missing == [], f"the notebook imports names the package does not have: {missing}"
 
 
 def write_kernelspec(folder: Path) -> Path:
