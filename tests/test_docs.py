@@ -2,6 +2,7 @@
 steps, epochs and validations (issue 37: the docs said the speedrun validates every 387 steps; its config
 says 516)."""
 
+import csv
 import math
 import re
 from dataclasses import dataclass
@@ -266,3 +267,51 @@ def test_the_tutorials_steps_are_the_default_configs():
     ]
     assert quoted
     assert set(quoted) == {effective("default")["trainer"]["max_steps"]}
+
+
+def read_csv(name: str) -> list[dict]:
+    with (PROJECT / "docs" / name).open() as file:
+        return list(csv.DictReader(file))
+
+
+def gate_column(rows: list[dict], gate: str, column: str, from_row: int = 1) -> list[float]:
+    return [float(row[column]) for row in rows if row["gate"] == gate and int(row["rows_read"]) >= from_row]
+
+
+def two_places(values: list[float]) -> tuple[str, str]:
+    return f"{min(values):.2f}", f"{max(values):.2f}"
+
+
+def test_the_tutorials_gate_and_memory_figures_are_its_csvs():
+    """docs/inside_the_lstm.md's figures for the tutorial's model are those of the CSVs kept beside its
+    pictures, to the places it gives (issue 37: it said 0.29 where the CSV has 0.301)."""
+    text = " ".join((PROJECT / "docs" / "inside_the_lstm.md").read_text().split())
+    gates = read_csv("gates_by_row_default.csv")
+
+    def said(pattern: str) -> tuple[str, ...]:
+        found = re.search(pattern, text)
+        assert found, f"docs/inside_the_lstm.md no longer says {pattern!r}: update this test with it"
+        return found.groups()
+
+    forget_mean, forget_spread = gate_column(gates, "forget", "mean"), gate_column(gates, "forget", "std")
+    assert said(r"forget gate is ([\d.]+)-([\d.]+) at every row, with a spread .*? of at most ([\d.]+)") == (
+        *two_places(forget_mean),
+        two_places(forget_spread)[1],
+    )
+    input_output = gate_column(gates, "input", "mean") + gate_column(gates, "output", "mean")
+    assert said(r"input and output gates sit at ([\d.]+)-([\d.]+)") == two_places(input_output)
+    *cell_spread, from_row = said(r"the cell gate, spread ([\d.]+)-([\d.]+) from row (\d+) on")
+    assert tuple(cell_spread) == two_places(gate_column(gates, "cell", "std", int(from_row)))
+    from_row, *at_most = said(
+        r"from row (\d+) on one standard deviation .*? against at most ([\d.]+) and ([\d.]+) in the tutorial"
+    )
+    sigmoid = [
+        std
+        for gate in ("input", "forget", "output")
+        for std in gate_column(gates, gate, "std", int(from_row))
+    ]
+    cell = gate_column(gates, "cell", "std", int(from_row))
+    assert tuple(at_most) == (two_places(sigmoid)[1], two_places(cell)[1])
+    memory = read_csv("memory_by_digit_default.csv")
+    units = [abs(float(value)) for row in memory for key, value in row.items() if key.startswith("unit_")]
+    assert said(r"The tutorial's units hold little \(within ±([\d.]+)\)") == (f"{max(units):.1f}",)
