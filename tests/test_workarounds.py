@@ -15,7 +15,7 @@ from lightning.pytorch.profilers import PassThroughProfiler, Profiler
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, make_fake_mnist, run_cli, validation_batches
 
 
 def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output():
@@ -38,7 +38,7 @@ def test_after_the_quick_exit_every_file_of_fit_test_and_predict_is_complete(tmp
     data = make_fake_mnist(tmp_path / "data")
     common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data)]
     common += ["--trainer.enable_progress_bar", "false"]
-    run_cli("fit", *common, "--trainer.max_steps", "60", "--trainer.limit_val_batches", "2", cwd=tmp_path)
+    run_cli("fit", *common, "--trainer.max_steps", "60", *validation_batches(2), cwd=tmp_path)
     checkpoint = tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt"
     run_cli("test", *common, "--ckpt_path", str(checkpoint), cwd=tmp_path)
     Image.fromarray(np.full((40, 40), 255, np.uint8)).save(tmp_path / "blank.png")
