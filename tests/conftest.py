@@ -2,6 +2,7 @@
 
 import math
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,35 @@ def real_data_dir() -> Path:
     if not (REAL_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
         pytest.skip(f"real MNIST not found in {REAL_DATA} (set RNN_LIGHTNING_DATA)")
     return REAL_DATA
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_stops_pytest(monkeypatch):
+    """Ctrl-C stops pytest with its summary, whatever a test runs in-process. The package's fit turns
+    Ctrl-C into a SIGTERM that ends only that fit (`CheckpointOnInterrupt`; tests/test_resume.py tests it
+    in a real command), so in-process it does not take Ctrl-C from pytest; and any SIGINT or SIGTERM
+    handler a test leaves behind (a fit that raised skips the callback's teardown that restores its
+    handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone."""
+    from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+
+    monkeypatch.setattr(CheckpointOnInterrupt, "on_fit_start", lambda self, trainer, pl_module: None)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Lightning answers Ctrl-C in a fit with `exit(1)` after a graceful shutdown; pytest would count that
+    SystemExit as one failed test and go on. Raised while handling Ctrl-C's KeyboardInterrupt, it is
+    turned back into one, which stops the run with its summary."""
+    try:
+        return (yield)
+    except SystemExit as stop:
+        if isinstance(stop.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from stop
+        raise
 
 
 FITS_ON_REAL_MNIST = ("trained_checkpoint", "fitted_run")
