@@ -121,6 +121,23 @@ def fit_args(data_dir: Path, *extra: str, config: str = "default.yaml") -> list[
     return ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *QUICK_RUN, *extra]
 
 
+def printed_config(*args: str) -> dict:
+    """What `python -m rnn_lightning ARGS --print_config` prints, parsed; run in-process (the same parser
+    and defaults: a subprocess would add only the interpreter's start-up)."""
+    import contextlib
+    import io
+
+    import yaml
+
+    from rnn_lightning.cli.main import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
+        main([*args, "--print_config"])
+    assert stop.value.code in (0, None), printed.getvalue()
+    return yaml.safe_load(printed.getvalue())
+
+
 def checkpoint_weights(path: Path) -> tuple[int, dict]:
     """(global step, state dict) of a checkpoint file."""
     import torch
