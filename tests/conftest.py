@@ -99,10 +99,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-QUICK_RUN = ("--trainer.enable_progress_bar", "false", "--test_after_fit", "false")
-"""What every short test fit shares: no progress bar, no test pass after it."""
-
-
 def validation_batches(count: int) -> tuple[str, ...]:
     """Options for `count` validation batches of 128 images. Not `--trainer.limit_val_batches 1`: the CLI
     reads that as 1.0, every batch (the Trainer's `Union[int, float]` annotation comes out float-first
@@ -112,6 +108,9 @@ def validation_batches(count: int) -> tuple[str, ...]:
     return ("--data.eval_batch_size", "128", "--trainer.limit_val_batches", str((count + 0.5) / batches))
 
 
+QUICK_RUN = ("--trainer.enable_progress_bar", "false", *validation_batches(1), "--test_after_fit", "false")
+"""What every short test fit shares: no progress bar, one validation batch (generated MNIST's epoch is 3
+steps of 128, each then validated on all 5,000 held-out images), no test pass after it."""
 FEW_STEPS = ("--trainer.max_steps", "3", *validation_batches(1))
 """A fit of three steps and one validation batch: enough to write every file of a run."""
 
@@ -119,6 +118,19 @@ FEW_STEPS = ("--trainer.max_steps", "3", *validation_batches(1))
 def fit_args(data_dir: Path, *extra: str, config: str = "default.yaml") -> list[str]:
     """The arguments of a short test `fit` of `config` on `data_dir`, then `extra`."""
     return ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *QUICK_RUN, *extra]
+
+
+def fit_in(folder: Path, *args: str) -> None:
+    """Runs `python -m rnn_lightning ARGS` in this process, in `folder`: for fixtures that only need the
+    run it writes (a subprocess would add only the interpreter's start-up)."""
+    from rnn_lightning.cli.main import main
+
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        assert main(list(args)) == 0, args
+    finally:
+        os.chdir(before)
 
 
 def printed_config(*args: str) -> dict:
