@@ -59,19 +59,25 @@ def real_data_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def ctrl_c_stops_pytest(monkeypatch):
+def no_test_leaves_its_process_state_behind(monkeypatch):
     """Ctrl-C stops pytest with its summary, whatever a test runs in-process. The package's fit turns
     Ctrl-C into a SIGTERM that ends only that fit (`CheckpointOnInterrupt`; tests/test_resume.py tests it
     in a real command), so in-process it does not take Ctrl-C from pytest; and any SIGINT or SIGTERM
     handler a test leaves behind (a fit that raised skips the callback's teardown that restores its
-    handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone."""
+    handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone. So is
+    PyTorch's thread count, which the serving app sets in-process (one thread a worker): every later
+    in-process fit ran on one core, its results depending on which tests had run before."""
+    import torch
+
     from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 
     monkeypatch.setattr(CheckpointOnInterrupt, "on_fit_start", lambda self, trainer, pl_module: None)
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    threads = torch.get_num_threads()
     yield
     for signum, handler in handlers.items():
         signal.signal(signum, handler)
+    torch.set_num_threads(threads)
 
 
 @pytest.hookimpl(wrapper=True)
