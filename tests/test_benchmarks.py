@@ -4,6 +4,7 @@ outside a git clone rather than a crash."""
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -24,16 +25,36 @@ def run(script: str, *args: str, cwd: Path = PROJECT, env=None) -> subprocess.Co
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
+def run_in_process(script: str, *args: str, monkeypatch, capsys) -> subprocess.CompletedProcess:
+    """`python benchmarks/SCRIPT ARGS` as `runpy` runs a script, in this process: its exit status and what
+    it printed (a subprocess would add only the interpreter's start-up, seconds for each script)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # as Python puts a script's folder first
+    monkeypatch.setattr(sys, "argv", [str(BENCHMARKS / script), *args])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(sys.argv, stop.value.code or 0, out, err)
+
+
 @pytest.mark.parametrize("script", [name for name in SCRIPTS if name != "common.py"])
-def test_every_benchmark_answers_help(script):
-    result = run(script, "--help")
+def test_every_benchmark_answers_help(script, monkeypatch, capsys):
+    if script.endswith(".sh"):
+        result = run(script, "--help")
+    else:
+        result = run_in_process(script, "--help", monkeypatch=monkeypatch, capsys=capsys)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"benchmarks/{script}" in result.stdout  # the usage line of its docstring
 
 
 @pytest.mark.parametrize("script", ["time_to_accuracy.py", "throughput.py", "gpu.sh"])
-def test_a_benchmark_without_its_data_folder_says_how_to_give_it(script, tmp_path):
-    result = run(script, cwd=tmp_path, env=WITHOUT_DATA)
+def test_a_benchmark_without_its_data_folder_says_how_to_give_it(script, tmp_path, monkeypatch, capsys):
+    if script.endswith(".sh"):
+        result = run(script, cwd=tmp_path, env=WITHOUT_DATA)
+    else:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("RNN_LIGHTNING_DATA", raising=False)
+        result = run_in_process(script, monkeypatch=monkeypatch, capsys=capsys)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and "RNN_LIGHTNING_DATA" in lines[-1], result.stderr[-2000:]
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []

@@ -1,4 +1,5 @@
-"""The command line end to end: `python -m rnn_lightning` as a user runs it, in a subprocess."""
+"""The command line end to end: `python -m rnn_lightning` as a user runs it, in a subprocess; what
+`--print_config` prints is read in-process (the same parser: a subprocess adds only its start-up)."""
 
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import yaml
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS, run_cli
+from tests.conftest import CONFIGS, printed_config, run_cli
 
 
 def scalar_and_image_tags(log_dir: Path) -> set[str]:
@@ -91,9 +92,9 @@ def test_test_subcommand_from_the_checkpoint(fitted_run, real_data_dir):
     assert (workdir / "lightning_logs" / "version_1").is_dir()  # a new run folder, the fit's left as it was
 
 
-def test_print_config_shows_the_tutorial_settings(tmp_path):
-    result = run_cli("fit", "--config", str(CONFIGS / "default.yaml"), "--print_config", cwd=tmp_path)
-    config = yaml.safe_load(result.stdout)
+def test_print_config_shows_the_tutorial_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = printed_config("fit", "--config", str(CONFIGS / "default.yaml"))
     assert config["trainer"]["max_steps"] == 10000
     assert config["data"]["batch_size"] == 128 and config["model"]["hidden_size"] == 128
     assert config["optimizer"]["class_path"] == "torch.optim.SGD"
@@ -101,8 +102,8 @@ def test_print_config_shows_the_tutorial_settings(tmp_path):
     assert not (tmp_path / "lightning_logs").exists()
 
 
-def test_command_line_overrides_reach_the_config(tmp_path):
-    result = run_cli(
+def test_command_line_overrides_reach_the_config():
+    config = printed_config(
         "fit",
         "--config",
         str(CONFIGS / "default.yaml"),
@@ -114,21 +115,18 @@ def test_command_line_overrides_reach_the_config(tmp_path):
         "0.01",
         "--data.data_dir",
         "elsewhere/",
-        "--print_config",
-        cwd=tmp_path,
     )
-    config = yaml.safe_load(result.stdout)
     assert config["trainer"]["max_steps"] == 1000 and config["model"]["hidden_size"] == 64
     assert config["optimizer"]["init_args"]["lr"] == 0.01 and config["data"]["data_dir"] == "elsewhere/"
 
 
-def test_profiler_is_free_by_default_and_can_be_chosen(tmp_path):
-    default = ("fit", "--config", str(CONFIGS / "default.yaml"), "--print_config")
-    config = yaml.safe_load(run_cli(*default, cwd=tmp_path).stdout)
+def test_profiler_is_free_by_default_and_can_be_chosen():
+    default = ("fit", "--config", str(CONFIGS / "default.yaml"))
+    config = printed_config(*default)
     assert (
         config["trainer"]["profiler"]["class_path"] == "rnn_lightning.workarounds.null_profiler.NullProfiler"
     )
-    chosen = yaml.safe_load(run_cli(*default, "--trainer.profiler", "simple", cwd=tmp_path).stdout)
+    chosen = printed_config(*default, "--trainer.profiler", "simple")
     assert chosen["trainer"]["profiler"] == "simple"
 
 

@@ -25,7 +25,7 @@ from torchvision.datasets import MNIST
 from rnn_lightning.data.image_files import to_mnist_form
 from rnn_lightning.serving.app import create_app
 from rnn_lightning.serving.reader import DigitReader
-from tests.conftest import CONFIGS, FEW_STEPS, fit_args, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, FEW_STEPS, fit_args, fit_in, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
 
@@ -211,7 +211,7 @@ def test_a_failing_model_is_a_one_line_500_and_its_traceback_on_the_servers_stde
 
 def fit_a_few_steps(folder: Path, *overrides: str) -> None:
     """A run of the default config for three steps on generated data: `last` in `folder` serves it."""
-    run_cli(*fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides), cwd=folder)
+    fit_in(folder, *fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides))
 
 
 def assert_stopped_cleanly(process) -> None:

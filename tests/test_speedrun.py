@@ -8,7 +8,7 @@ import yaml
 
 from rnn_lightning.cli.main import main
 from rnn_lightning.training.precision_choice import auto_precision
-from tests.conftest import CONFIGS, checkpoint_weights, fit_args, run_cli
+from tests.conftest import CONFIGS, checkpoint_weights, fit_args, run_cli, validation_batches
 
 SPEEDRUN = ["--config", str(CONFIGS / "speedrun.yaml"), "--data.batch_size", "16"]
 
@@ -58,7 +58,7 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
 def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()
-    validate = ["--trainer.val_check_interval", "6", "--trainer.limit_val_batches", "1"]
+    validate = ["--trainer.val_check_interval", "6", *validation_batches(1)]
     run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", *validate), cwd=straight)
     # stopped at step `stop` of the same 30-step schedule, then resumed, as after Ctrl-C
     first = ["--trainer.max_steps", str(stop), "--lr_scheduler.init_args.total_steps", "30", *validate]

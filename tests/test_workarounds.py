@@ -16,7 +16,7 @@ from lightning.pytorch.profilers import PassThroughProfiler, Profiler
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, make_fake_mnist, run_cli, validation_batches
 
 
 def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output():
@@ -39,7 +39,7 @@ def test_after_the_quick_exit_every_file_of_fit_test_and_predict_is_complete(tmp
     data = make_fake_mnist(tmp_path / "data")
     common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data)]
     common += ["--trainer.enable_progress_bar", "false"]
-    run_cli("fit", *common, "--trainer.max_steps", "60", "--trainer.limit_val_batches", "2", cwd=tmp_path)
+    run_cli("fit", *common, "--trainer.max_steps", "60", *validation_batches(2), cwd=tmp_path)
     checkpoint = tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt"
     run_cli("test", *common, "--ckpt_path", str(checkpoint), cwd=tmp_path)
     Image.fromarray(np.full((40, 40), 255, np.uint8)).save(tmp_path / "blank.png")
@@ -183,22 +183,31 @@ def test_model_checkpoint_still_has_the_private_saves_the_final_step_checkpoint_
     ],
 )
 def test_class_paths_in_run_configs_of_earlier_versions_still_load(old, tmp_path):
+    """A run config of an earlier version names the class by its old path: the CLI reads that path (not
+    today's default) and builds today's class from it."""
+    import importlib
+
+    from rnn_lightning.cli.lightning_cli import build_cli
+
     config = tmp_path / "config.yaml"
     key = "profiler" if "profiling" in old else "callbacks"
     value = {"class_path": old}
     config.write_text(
         __import__("yaml").safe_dump({"trainer": {key: value if key == "profiler" else [value]}})
     )
-    result = run_cli(
-        "fit",
-        "--config",
-        str(CONFIGS / "default.yaml"),
-        "--config",
-        str(config),
-        "--print_config",
-        cwd=tmp_path,
+    cli = build_cli(["--config", str(CONFIGS / "default.yaml"), "--config", str(config)], run=False)
+    module, name = old.rsplit(".", 1)
+    named = getattr(importlib.import_module(module), name)
+    current = getattr(importlib.import_module("rnn_lightning"), name, None) or getattr(
+        importlib.import_module("rnn_lightning.workarounds.null_profiler"), name
     )
-    assert old.rsplit(".", 1)[1] in result.stdout
+    assert named is current  # the old path is today's class, not a copy left behind
+    if key == "profiler":
+        assert cli.config["trainer"]["profiler"]["class_path"] == old  # the file's, not the default's
+        assert type(cli.trainer.profiler) is current
+    else:
+        assert old in [callback["class_path"] for callback in cli.config["trainer"]["callbacks"]]
+        assert any(type(callback) is current for callback in cli.trainer.callbacks)
 
 
 def test_argparse_still_keeps_every_option_string_where_the_suggestions_read_them():
