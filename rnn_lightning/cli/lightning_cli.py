@@ -130,6 +130,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
+        if self.checked_checkpoint and subcommand in EVALUATING:
+            self.config = adopt_reading(parser, self.config, subcommand, self.checked_checkpoint[1])
 
     def before_fit(self) -> None:
         on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
@@ -171,6 +173,18 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         print_once(
             f"Testing Accuracy: {first:.4f} (first {TUTORIAL_TEST_IMAGES} test images, as the tutorial)"
         )
+
+
+READING_HPARAMS = ("dataset", "sequence", "permutation_seed")
+
+
+def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, checkpoint: dict):
+    """The checkpoint's way of reading images (data set, sequence, pixel order), as LightningCLI adopts
+    its model hyper-parameters (it reads `hyper_parameters` only, not the data module's): so that
+    `predict --ckpt_path P --data.predict_path ...` needs no `--config` for a `pixels` or Fashion model."""
+    saved = checkpoint.get("datamodule_hyper_parameters") or {}
+    reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
+    return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
 
 
 def fit_one_cycle_to_the_run(config) -> None:
