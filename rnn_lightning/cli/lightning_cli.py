@@ -173,6 +173,18 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         print_once(
             f"Testing Accuracy: {first:.4f} (first {TUTORIAL_TEST_IMAGES} test images, as the tutorial)"
         )
+        test_held_out_folder(self.trainer, self.model, self.datamodule)
+
+
+def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodule: MNISTDataModule) -> None:
+    """After MNIST's test: the held-out part of `data.train_folder`, its report in `folder_test/`."""
+    folder = datamodule.folders.get("holdout")
+    if folder is None or len(folder) == 0:
+        return
+    with datamodule.testing_on("holdout"):
+        results = trainer.test(model, datamodule=datamodule, verbose=False)
+    name = datamodule.hparams.train_folder
+    print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} (folder {name}, {len(folder)} images)")
 
 
 READING_HPARAMS = ("dataset", "sequence", "permutation_seed")

@@ -1,6 +1,8 @@
 """MNIST (or Fashion-MNIST) served as sequences, split as the tutorial's `read_data_sets` split it."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,6 +107,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) of files that are not images
         self.folders: dict[str, LabelledImages] = {}  # the labelled folders read: `val`, `test`, `holdout`
         self.testing = "test"  # the split `test` measures: `test`, or fit's held-out `holdout` of the folder
+        self.report_folder = ""  # where in the run's folder the test report goes (EvaluationReport)
 
     @property
     def input_size(self) -> int:
@@ -213,6 +216,15 @@ class MNISTDataModule(L.LightningDataModule):
             file=sys.stderr,
             flush=True,
         )
+
+    @contextmanager
+    def testing_on(self, split: str) -> Iterator[None]:
+        """`test` measures `split` (fit's held-out `holdout`) meanwhile; its report goes to `folder_test/`."""
+        self.testing, self.report_folder = split, "folder_test"
+        try:
+            yield
+        finally:
+            self.testing, self.report_folder = "test", ""
 
     @property
     def class_names(self) -> list[str]:
