@@ -164,6 +164,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
+        if self.checked_checkpoint and subcommand in EVALUATING:
+            self.config = adopt_reading(parser, self.config, subcommand, self.checked_checkpoint[1])
 
     def before_fit(self) -> None:
         on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
@@ -202,6 +204,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             return
         self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
         self.report_stage("test")
+        test_held_out_folder(self.trainer, self.model, self.datamodule)
 
     def after_validate(self) -> None:
         self.report_stage("validate")
@@ -213,6 +216,29 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         """The tutorial's kind of line on stdout for the test or validation just run."""
         for line in stage_report(stage, self.trainer, self.model, self.datamodule, self.images_measured):
             print_once(line)
+
+
+def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodule: MNISTDataModule) -> None:
+    """After MNIST's test: the held-out part of `data.train_folder`, its report in `folder_test/`."""
+    folder = datamodule.folders.get("holdout")
+    if folder is None or len(folder) == 0:
+        return
+    with datamodule.testing_on("holdout"):
+        results = trainer.test(model, datamodule=datamodule, verbose=False)
+    name = datamodule.hparams.train_folder
+    print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} (folder {name}, {len(folder)} images)")
+
+
+READING_HPARAMS = ("dataset", "sequence", "permutation_seed")
+
+
+def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, checkpoint: dict):
+    """The checkpoint's way of reading images (data set, sequence, pixel order), as LightningCLI adopts
+    its model hyper-parameters (it reads `hyper_parameters` only, not the data module's): so that
+    `predict --ckpt_path P --data.predict_path ...` needs no `--config` for a `pixels` or Fashion model."""
+    saved = checkpoint.get("datamodule_hyper_parameters") or {}
+    reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
+    return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
 
 
 def fit_one_cycle_to_the_run(config) -> None:
