@@ -1,6 +1,8 @@
 """Shared fixtures: the real MNIST files from ../shared/data, and small generated IDX files."""
 
+import math
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +10,8 @@ from pathlib import Path
 import lightning.pytorch  # noqa: F401  (see below)
 import numpy as np
 import pytest
+
+from rnn_lightning.data.datamodule import VALIDATION_SIZE
 
 # Lightning gives its logger a handler on the stderr of the moment it is first imported. The package now
 # imports it only when a command runs; imported first inside a test, that stderr would be pytest's
@@ -54,6 +58,41 @@ def real_data_dir() -> Path:
     return REAL_DATA
 
 
+@pytest.fixture(autouse=True)
+def no_test_leaves_its_process_state_behind(monkeypatch):
+    """Ctrl-C stops pytest with its summary, whatever a test runs in-process. The package's fit turns
+    Ctrl-C into a SIGTERM that ends only that fit (`CheckpointOnInterrupt`; tests/test_resume.py tests it
+    in a real command), so in-process it does not take Ctrl-C from pytest; and any SIGINT or SIGTERM
+    handler a test leaves behind (a fit that raised skips the callback's teardown that restores its
+    handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone. So is
+    PyTorch's thread count, which the serving app sets in-process (one thread a worker): every later
+    in-process fit ran on one core, its results depending on which tests had run before."""
+    import torch
+
+    from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+
+    monkeypatch.setattr(CheckpointOnInterrupt, "on_fit_start", lambda self, trainer, pl_module: None)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    threads = torch.get_num_threads()
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+    torch.set_num_threads(threads)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Lightning answers Ctrl-C in a fit with `exit(1)` after a graceful shutdown; pytest would count that
+    SystemExit as one failed test and go on. Raised while handling Ctrl-C's KeyboardInterrupt, it is
+    turned back into one, which stops the run with its summary."""
+    try:
+        return (yield)
+    except SystemExit as stop:
+        if isinstance(stop.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from stop
+        raise
+
+
 FITS_ON_REAL_MNIST = ("trained_checkpoint", "fitted_run")
 """The fixtures that train on real MNIST for minutes: every test that asks for one is `slow`."""
 
@@ -66,15 +105,55 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-QUICK_RUN = ("--trainer.enable_progress_bar", "false", "--test_after_fit", "false")
-"""What every short test fit shares: no progress bar, no test pass after it."""
-FEW_STEPS = ("--trainer.max_steps", "3", "--trainer.limit_val_batches", "1")
+def validation_batches(count: int) -> tuple[str, ...]:
+    """Options for `count` validation batches of 128 images. Not `--trainer.limit_val_batches 1`: the CLI
+    reads that as 1.0, every batch (the Trainer's `Union[int, float]` annotation comes out float-first
+    once Lightning is imported: Lightning-AI/pytorch-lightning#21259), and for the 784-step configs a
+    3-step test fit then validated all 5,000 held-out images, minutes. So a fraction of the 40 batches."""
+    batches = math.ceil(VALIDATION_SIZE / 128)
+    return ("--data.eval_batch_size", "128", "--trainer.limit_val_batches", str((count + 0.5) / batches))
+
+
+QUICK_RUN = ("--trainer.enable_progress_bar", "false", *validation_batches(1), "--test_after_fit", "false")
+"""What every short test fit shares: no progress bar, one validation batch (generated MNIST's epoch is 3
+steps of 128, each then validated on all 5,000 held-out images), no test pass after it."""
+FEW_STEPS = ("--trainer.max_steps", "3", *validation_batches(1))
 """A fit of three steps and one validation batch: enough to write every file of a run."""
 
 
 def fit_args(data_dir: Path, *extra: str, config: str = "default.yaml") -> list[str]:
     """The arguments of a short test `fit` of `config` on `data_dir`, then `extra`."""
     return ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *QUICK_RUN, *extra]
+
+
+def fit_in(folder: Path, *args: str) -> None:
+    """Runs `python -m rnn_lightning ARGS` in this process, in `folder`: for fixtures that only need the
+    run it writes (a subprocess would add only the interpreter's start-up)."""
+    from rnn_lightning.cli.main import main
+
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        assert main(list(args)) == 0, args
+    finally:
+        os.chdir(before)
+
+
+def printed_config(*args: str) -> dict:
+    """What `python -m rnn_lightning ARGS --print_config` prints, parsed; run in-process (the same parser
+    and defaults: a subprocess would add only the interpreter's start-up)."""
+    import contextlib
+    import io
+
+    import yaml
+
+    from rnn_lightning.cli.main import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
+        main([*args, "--print_config"])
+    assert stop.value.code in (0, None), printed.getvalue()
+    return yaml.safe_load(printed.getvalue())
 
 
 def checkpoint_weights(path: Path) -> tuple[int, dict]:

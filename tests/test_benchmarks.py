@@ -3,6 +3,8 @@ is given, imports nothing from tests/, and names the processor and the commit of
 outside a git clone rather than a crash."""
 
 import os
+import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, make_fake_mnist
 
 BENCHMARKS = PROJECT / "benchmarks"
 SCRIPTS = sorted(path.name for path in BENCHMARKS.iterdir() if path.suffix in (".py", ".sh"))
@@ -23,16 +25,36 @@ def run(script: str, *args: str, cwd: Path = PROJECT, env=None) -> subprocess.Co
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
+def run_in_process(script: str, *args: str, monkeypatch, capsys) -> subprocess.CompletedProcess:
+    """`python benchmarks/SCRIPT ARGS` as `runpy` runs a script, in this process: its exit status and what
+    it printed (a subprocess would add only the interpreter's start-up, seconds for each script)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # as Python puts a script's folder first
+    monkeypatch.setattr(sys, "argv", [str(BENCHMARKS / script), *args])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(sys.argv, stop.value.code or 0, out, err)
+
+
 @pytest.mark.parametrize("script", [name for name in SCRIPTS if name != "common.py"])
-def test_every_benchmark_answers_help(script):
-    result = run(script, "--help")
+def test_every_benchmark_answers_help(script, monkeypatch, capsys):
+    if script.endswith(".sh"):
+        result = run(script, "--help")
+    else:
+        result = run_in_process(script, "--help", monkeypatch=monkeypatch, capsys=capsys)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"benchmarks/{script}" in result.stdout  # the usage line of its docstring
 
 
 @pytest.mark.parametrize("script", ["time_to_accuracy.py", "throughput.py", "gpu.sh"])
-def test_a_benchmark_without_its_data_folder_says_how_to_give_it(script, tmp_path):
-    result = run(script, cwd=tmp_path, env=WITHOUT_DATA)
+def test_a_benchmark_without_its_data_folder_says_how_to_give_it(script, tmp_path, monkeypatch, capsys):
+    if script.endswith(".sh"):
+        result = run(script, cwd=tmp_path, env=WITHOUT_DATA)
+    else:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("RNN_LIGHTNING_DATA", raising=False)
+        result = run_in_process(script, monkeypatch=monkeypatch, capsys=capsys)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and "RNN_LIGHTNING_DATA" in lines[-1], result.stderr[-2000:]
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
@@ -93,3 +115,24 @@ def test_the_step_profile_reads_the_lstm_kernels_onednn_picks(monkeypatch):
 
     names = step_profile.lstm_kernels("32-true", 8)
     assert "forward_training" in names and "backward" in names, names
+
+
+def test_time_to_accuracy_sets_each_command_against_the_bare_epochs_either_side(tmp_path):
+    """A tiny run (one seed of three steps, bare epochs of three steps): the bare epoch is measured
+    before the seed and after it, and the seed's ratio is its whole command over their mean."""
+    data = make_fake_mnist(tmp_path / "data")
+    fit = "--trainer.max_steps 3 --trainer.val_check_interval 3 --data.batch_size 16"
+    result = run(
+        "time_to_accuracy.py", "--data-dir", str(data), "--seeds", "1", "--no-own-seed",
+        "--bare-steps", "3", f"--options={fit}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    before = float(re.search(r"^bare epoch before the first seed: ([0-9.]+) s$", result.stdout, re.M)[1])
+    after = float(re.search(r"^bare epoch after seed 1: ([0-9.]+) s$", result.stdout, re.M)[1])
+    row = re.search(
+        r"^\| `speedrun.yaml` \| as typed \| 1 \| ([0-9.]+) s \| ([0-9.]+) \|", result.stdout, re.M
+    )
+    wall, ratio = float(row[1]), float(row[2])
+    assert ratio == pytest.approx(wall / ((before + after) / 2), abs=0.01 + 0.05 * ratio)
+    assert f"bare epochs (mean {ratio:.2f})" in result.stdout
+    assert f"options of every run: {fit}" in result.stdout

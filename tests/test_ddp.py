@@ -22,7 +22,11 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
         cwd=tmp_path,
     )
     lines = result.stdout.splitlines()
-    assert [line.split(",")[0] for line in lines if line.startswith("Step ")] == ["Step 1", "Step 200"]
+    assert [line.split(",")[0] for line in lines if line.startswith("Step ")] == [
+        "Step 1",
+        "Step 200",
+        "Step 210",
+    ]
     assert lines.count("Optimization Finished!") == 1
     tested = [line for line in lines if line.startswith("Testing Accuracy:") and "(200 test images)" in line]
     assert len(tested) == 1  # both processes tested, the accuracy is over all 200 images
@@ -55,7 +59,9 @@ def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir,
         cwd=tmp_path,
     )
     ddp_accuracy = float(tested[0].split()[2])
-    single_accuracy = float(re.search(r"test/acc\s+([0-9.]+)", single.stdout).group(1))
+    single_accuracy = float(
+        re.search(r"Testing Accuracy: ([0-9.]+) \(200 test images\)", single.stdout).group(1)
+    )
     assert abs(ddp_accuracy - single_accuracy) < 1e-4
     assert abs(float(by_row[-1].split(",")[1]) - ddp_accuracy) < 1e-4
     # The inside states too: summed over both processes, they are one process' over the whole set.

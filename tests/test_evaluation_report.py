@@ -15,11 +15,11 @@ from torchvision.datasets import MNIST
 from rnn_lightning.cli.main import main
 from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
-from tests.conftest import CONFIGS, make_fake_mnist
+from tests.conftest import CONFIGS, make_fake_mnist, validation_batches
 
 FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration", "gates_by_row", "memory_by_digit")
 INSIDE = ("gates_by_row", "memory_by_digit")
-QUICK = ["--trainer.max_steps", "60", "--trainer.enable_progress_bar", "false"]
+QUICK = ["--trainer.max_steps", "60", "--trainer.enable_progress_bar", "false", *validation_batches(1)]
 QUICK += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
 
 
@@ -128,7 +128,7 @@ def test_gru_and_rnn_report_the_gates_their_cell_has(fit, cell):
 
 
 def test_a_bidirectional_model_says_why_it_has_no_accuracy_by_row(fit, capsys):
-    run = fit("--model.bidirectional", "true")
+    run = fit("--model.bidirectional", "true", "--model.hidden_size", "8", "--trainer.max_steps", "5")
     message = "No accuracy by row, gates by row or memory by digit: a bidirectional model"
     assert message in capsys.readouterr().err
     for name in ("accuracy_by_row", *INSIDE):

@@ -25,17 +25,17 @@ from rnn_lightning.export.graph import ExportedReader
 from rnn_lightning.export.metadata import metadata
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.model.reading import DigitReader
-from tests.conftest import CONFIGS, PROJECT, QUICK_RUN
+from tests.conftest import CONFIGS, PROJECT, QUICK_RUN, validation_batches
 from tests.test_predict import FORMS, save_as_photo
 
 TOLERANCE = 1e-5
-SHORT_FIT = ("--trainer.max_steps", "20", "--trainer.limit_val_batches", "1")
+SHORT_FIT = ("--trainer.max_steps", "20", *validation_batches(1))
 # 784 steps a sequence: a tiny model and a few small batches, since the point is the graph, not accuracy.
 LONG_SEQUENCE = ("--model.hidden_size", "8", "--data.batch_size", "32", "--trainer.max_steps", "3",
-                 "--trainer.limit_val_batches", "1")  # fmt: skip
+                 *validation_batches(1))  # fmt: skip
 FITS = {
     "default.yaml": SHORT_FIT,
-    "speedrun.yaml": SHORT_FIT,  # trained under bf16-mixed: the checkpoint's weights are fp32 all the same
+    "speedrun.yaml": SHORT_FIT,  # at `auto` (bf16 on AMX): the weights are fp32 all the same
     "tuned.yaml": SHORT_FIT,  # bidirectional: no answer after each row
     # Fashion-MNIST is not available offline: its model settings, trained on MNIST's images.
     "fashion.yaml": (*SHORT_FIT, "--data.dataset", "mnist"),

@@ -44,3 +44,28 @@ def test_confusion_shares_are_written_to_one_decimal():
     assert texts[(0, 0)] == "79.5" and texts[(0, 5)] == "20.5" and texts[(1, 1)] == "100"
     assert texts[(0, 1)] == "0"
     plt.close(figure)
+
+
+def test_confusion_digits_stand_upright_and_long_class_names_slant_on_x_only():
+    confusion = torch.eye(10, dtype=torch.long) * 9
+    digits = confusion_figure(confusion, [str(d) for d in range(10)], "run")
+    for axes in digits.axes[:2]:
+        rotations = {label.get_rotation() for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]}
+        assert rotations == {0.0}, rotations
+    plt.close(digits)
+    names = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Boot",
+    ]
+    clothes = confusion_figure(confusion, names, "run")
+    assert {label.get_rotation() for label in clothes.axes[0].get_yticklabels()} == {0.0}
+    assert {label.get_rotation() for label in clothes.axes[0].get_xticklabels()} == {45.0}
+    plt.close(clothes)

@@ -130,7 +130,7 @@ def test_test_and_predict_redirected_write_only_results_to_stdout(bf16_run, pred
         *BAR_ON, cwd=workdir,
     )  # fmt: skip
     assert "Testing DataLoader 0: 100%" in tested.stderr
-    assert "%|" not in tested.stdout and "\r" not in tested.stdout and "test/acc" in tested.stdout
+    assert "%|" not in tested.stdout and "\r" not in tested.stdout and "Testing Accuracy: " in tested.stdout
     result, _ = predicted
     assert "Predicting DataLoader 0: 100%" in result.stderr
     lines = result.stdout.splitlines()

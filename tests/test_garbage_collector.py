@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import fit_args, make_fake_mnist, run_cli
+from tests.conftest import fit_args, make_fake_mnist, run_cli, validation_batches
 
 PROBE = '''
 import gc, json
@@ -45,8 +45,7 @@ def test_a_command_trains_with_the_collector_on_and_its_start_up_frozen(tmp_path
     probe = [
         "--trainer.max_steps",
         "1",
-        "--trainer.limit_val_batches",
-        "1",
+        *validation_batches(1),
         "--trainer.callbacks+=gc_probe.GcProbe",
     ]
     run_cli(*fit_args(data, *probe), cwd=tmp_path)

@@ -33,21 +33,29 @@ def fit(tmp_path, data_dir, **trainer_kwargs):
     return trainer, history
 
 
-def test_records_step_one_and_every_interval_then_writes_files(tmp_path, fake_data_dir, capsys):
+def test_records_step_one_every_interval_and_the_final_step_then_writes_files(
+    tmp_path, fake_data_dir, capsys
+):
     trainer, history = fit(tmp_path, fake_data_dir, max_steps=10, limit_val_batches=2, val_check_interval=5)
-    assert [record[0] for record in history.train_records] == [1, 4, 8]
+    assert [record[0] for record in history.train_records] == [1, 4, 8, 10]  # 10: the last, no multiple of 4
     assert [record[0] for record in history.val_records] == [5, 10]
     out = capsys.readouterr().out
-    assert "Step 1, Minibatch Loss= " in out and "Step 8, Minibatch Loss= " in out and "Step 10," not in out
+    assert "Step 1, Minibatch Loss= " in out and "Step 8, Minibatch Loss= " in out
+    assert out.count("Step 10, Minibatch Loss= ") == 1
     assert out.rstrip().endswith("Optimization Finished!")
     log_dir = trainer.log_dir
     with open(f"{log_dir}/history.csv") as file:
         rows = list(csv.DictReader(file))
-    assert [row["step"] for row in rows] == ["1", "4", "5", "8", "10"]
+    assert [row["step"] for row in rows] == ["1", "4", "5", "8", "10", "10"]  # training's, then validation's
     assert rows[2]["val_accuracy"] and not rows[2]["accuracy"]
     assert 0 <= float(rows[0]["accuracy"]) <= 1 and float(rows[0]["loss"]) > 0
     with Image.open(f"{log_dir}/performance.png") as image:
         assert image.format == "PNG" and image.width > 300
+
+
+def test_the_last_batch_of_the_last_epoch_is_the_final_step(tmp_path, fake_data_dir, capsys):
+    _trainer, history = fit(tmp_path, fake_data_dir, max_epochs=2, limit_train_batches=3, limit_val_batches=1)
+    assert [record[0] for record in history.train_records] == [1, 4, 6]  # 6: 2 epochs of 3 steps
 
 
 def test_fast_dev_run_saves_nothing_and_does_not_fail(tmp_path, fake_data_dir):

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from rnn_lightning.model import inside as inside_module
 from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.serving.app import answer_requests, create_app
-from tests.conftest import FEW_STEPS, fit_args, make_fake_mnist, run_cli
+from tests.conftest import FEW_STEPS, fit_args, fit_in, make_fake_mnist
 from tests.pictures import png_bytes
 
 MODELS = {
@@ -29,7 +29,7 @@ def checkpoints(tmp_path_factory):
     found = {}
     for name, overrides in MODELS.items():
         folder = tmp_path_factory.mktemp(name)
-        run_cli(*fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides), cwd=folder)
+        fit_in(folder, *fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides))
         found[name] = folder / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     return found
 

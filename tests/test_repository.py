@@ -1,5 +1,6 @@
 """The repository as a maintainer meets it: every tracked source file seen by git and by ruff."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -53,23 +54,68 @@ def test_the_version_is_written_once_and_the_command_prints_it():
     assert result.stdout.strip() == f"python -m rnn_lightning {rnn_lightning.__version__}"
 
 
-def test_not_slow_leaves_out_every_fit_on_real_mnist():
-    """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it."""
+COLLECTOR = """
+import inspect, json, os
 
-    def collected(marks: str) -> set[str]:
-        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marks, "tests"]
-        result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=300)
-        return {line.split("[")[0] for line in result.stdout.splitlines() if "::" in line}
 
-    slow, quick = collected("slow"), collected("not slow")
-    long_fits = {
-        "tests/test_resume.py::test_resume_in_mid_epoch_is_bit_exact",  # fits real MNIST itself
-        "tests/test_cli.py::test_fit_prints_the_tutorial_lines_once",  # fitted_run
-        "tests/test_predict.py::test_predict_without_path_predicts_the_test_set",  # trained_checkpoint
-        "tests/test_serve.py::test_pixels_as_json_give_the_digit_and_its_reading",  # trained_checkpoint
-    }
-    assert long_fits <= slow and not long_fits & quick
-    assert "tests/test_serve.py::test_bad_input_is_one_line_4xx_and_the_app_keeps_serving" in quick
+def pytest_collection_finish(session):
+    found = []
+    for item in session.items:
+        function = getattr(item, "function", None)
+        found.append({
+            "id": item.nodeid,
+            "slow": item.get_closest_marker("slow") is not None,
+            "fixtures": list(getattr(item, "fixturenames", ())),
+            "source": inspect.getsource(function) if function else "",
+        })
+    with open(os.environ["COLLECTED"], "w") as file:
+        json.dump(found, file)
+"""
+
+
+def test_not_slow_leaves_out_every_fit_on_real_mnist(tmp_path):
+    """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it. Read from
+    one collection of the whole suite, by rule rather than by test names: every test asking for a fixture
+    that fits on real MNIST is slow, each such fixture is asked for (else the list names a stale one), and
+    every test that itself runs `fit` on real MNIST carries the mark."""
+    import json
+    import os
+
+    from tests.conftest import FITS_ON_REAL_MNIST
+
+    (tmp_path / "collector.py").write_text(COLLECTOR)
+    environment = {**os.environ, "COLLECTED": str(tmp_path / "collected.json")}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(tmp_path), str(PROJECT), environment.get("PYTHONPATH", "")]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "collector",
+        "-p",
+        "no:cacheprovider",
+    ]
+    result = subprocess.run(
+        [*command, "tests"], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    items = json.loads((tmp_path / "collected.json").read_text())
+    assert len(items) > 100
+    for fixture in FITS_ON_REAL_MNIST:
+        users = [item for item in items if fixture in item["fixtures"]]
+        assert users, f"no test asks for {fixture}: FITS_ON_REAL_MNIST names a stale fixture"
+        assert [item["id"] for item in users if not item["slow"]] == []
+    fits_itself = re.compile(r"fit_args\(real_data_dir|[\"']fit[\"'],[^)]*real_data_dir", re.DOTALL)
+    own_fits = [
+        item for item in items if "real_data_dir" in item["fixtures"] and fits_itself.search(item["source"])
+    ]
+    assert own_fits, "no test fits on real MNIST itself: this rule reads nothing"
+    assert [item["id"] for item in own_fits if not item["slow"]] == []
+    assert any(not item["slow"] for item in items)
 
 
 def test_every_project_file_the_code_and_docs_name_exists():
@@ -78,7 +124,7 @@ def test_every_project_file_the_code_and_docs_name_exists():
 
     named_elsewhere = {"configs/X.yaml", "rnn_lightning/reader.py"}  # a placeholder; a file at a git revision
     pattern = re.compile(
-        r"(?<![\w/.])((?:rnn_lightning|tests|benchmarks|scripts|docs|configs)/[\w/.-]*\w\.(?:py|sh|md|yaml|png|html))"
+        r"(?<![\w/.])((?:rnn_lightning|tests|benchmarks|scripts|docs|configs|notebooks)/[\w/.-]*\w\.(?:py|sh|md|yaml|png|html|ipynb))"
     )
     sources = [PROJECT / "README.md", *PROJECT.glob("docs/*.md"), *PROJECT.glob("configs/*.yaml")]
     sources += [
@@ -86,7 +132,7 @@ def test_every_project_file_the_code_and_docs_name_exists():
         *PROJECT.glob("benchmarks/*"),
         *PROJECT.glob("scripts/*"),
     ]
-    sources += [*PROJECT.glob("tests/*.py")]
+    sources += [*PROJECT.glob("tests/*.py"), *PROJECT.glob("notebooks/*.ipynb")]
     missing = {
         (source.relative_to(PROJECT).as_posix(), name)
         for source in sources

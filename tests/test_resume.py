@@ -70,6 +70,11 @@ def test_signal_saves_the_step_reached_and_resume_continues(fake_data_dir, tmp_p
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
+    # each signal named as it was: Lightning's own "Received SIGTERM: 15" would say SIGTERM after a Ctrl-C
+    name, other = ("Ctrl-C", "SIGTERM") if signum == signal.SIGINT else ("SIGTERM", "Ctrl-C")
+    assert f"\n{name}: stopping after this step and saving it" in stderr
+    assert f"stopped by {name}; resume with the same command and --ckpt_path last" in stderr
+    assert other not in stderr and "Received SIGTERM" not in stderr
     step, _state = checkpoint_weights(tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt")
     assert step >= 200
     resumed = run_cli(

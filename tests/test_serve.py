@@ -26,7 +26,7 @@ from rnn_lightning.data.image_files import to_mnist_form
 from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.serving.app import create_app
 from rnn_lightning.serving.settings import ServeSettings
-from tests.conftest import CONFIGS, FEW_STEPS, fit_args, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, FEW_STEPS, fit_args, fit_in, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
 from tests.serving import alive, request, running_server
 
@@ -172,6 +172,11 @@ def test_bad_input_is_one_line_4xx_and_the_app_keeps_serving(app_client, name):
     assert posted(app_client, pixels_body([[0] * 28] * 28), JSON)[0] == 200
 
 
+def test_the_favicon_a_browser_asks_for_is_no_404(app_client):
+    response = app_client.get("/favicon.ico")
+    assert response.status_code == 204 and response.content == b""  # no icon, and no console error
+
+
 def test_an_unknown_address_is_a_json_404(app_client):
     response = app_client.get("/nothing")
     assert (response.status_code, response.json()) == (404, {"error": "Not Found"})
@@ -207,7 +212,7 @@ def test_a_failing_model_is_a_one_line_500_and_its_traceback_on_the_servers_stde
 
 def fit_a_few_steps(folder: Path, *overrides: str) -> None:
     """A run of the default config for three steps on generated data: `last` in `folder` serves it."""
-    run_cli(*fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides), cwd=folder)
+    fit_in(folder, *fit_args(make_fake_mnist(folder / "data"), *FEW_STEPS, *overrides))
 
 
 def assert_stopped_cleanly(process) -> None:

@@ -1,12 +1,14 @@
-"""The speedrun config: it trains in bf16 and fp32, resumes exactly, and its one-cycle schedule spans
-the run."""
+"""The speedrun config: as typed it runs on real MNIST on this CPU and on an AVX2-only one, at the
+precision `auto` picks there; it trains in bf16 and fp32, resumes exactly, and its one-cycle schedule
+spans the run."""
 
 import pytest
 import torch
 import yaml
 
 from rnn_lightning.cli.main import main
-from tests.conftest import CONFIGS, checkpoint_weights, fit_args, run_cli
+from rnn_lightning.training.precision_choice import auto_precision
+from tests.conftest import CONFIGS, checkpoint_weights, fit_args, run_cli, validation_batches
 
 SPEEDRUN = ["--config", str(CONFIGS / "speedrun.yaml"), "--data.batch_size", "16"]
 
@@ -15,7 +17,33 @@ def speedrun_args(data_dir, *extra: str) -> list[str]:
     return fit_args(data_dir, "--data.batch_size", "16", *extra, config="speedrun.yaml")
 
 
-@pytest.mark.parametrize("precision", ["bf16-mixed", "32-true"])
+@pytest.mark.parametrize("cpu", ["this", "avx2-only"])
+def test_the_speedrun_as_typed_runs_a_few_real_steps(cpu, real_data_dir, tmp_path, monkeypatch):
+    """`fit --config configs/speedrun.yaml` as a user types it, shortened, on this CPU and with oneDNN
+    acting as an AVX2-only one (`ONEDNN_MAX_CPU_ISA=AVX2`: emulated where the CPU has more; on an x86 CPU
+    without AVX-512 it is that CPU), where bf16 used to end the run in oneDNN's error."""
+    if cpu == "avx2-only":
+        if torch.cpu.get_capabilities().get("architecture") != "x86_64":
+            pytest.skip("ONEDNN_MAX_CPU_ISA names x86 ISAs")
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    chosen = "32-true" if cpu == "avx2-only" else auto_precision()[0]
+    short = ["--trainer.max_steps", "20", "--trainer.val_check_interval", "20"]
+    result = run_cli(
+        "fit", "--config", str(CONFIGS / "speedrun.yaml"), "--data.data_dir", str(real_data_dir), *short,
+        cwd=tmp_path,
+    )  # fmt: skip
+    said = [line for line in result.stderr.splitlines() if "precision" in line and "rnn_lightning" in line]
+    assert len(said) == 1 and said[0].startswith(f"python -m rnn_lightning: precision auto: {chosen} (")
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Step 1, Minibatch Loss=") and lines[-2].startswith("Testing Accuracy: ")
+    run = tmp_path / "lightning_logs/version_0"
+    assert yaml.safe_load((run / "config.yaml").read_text())["trainer"]["precision"] == chosen
+    step, state = checkpoint_weights(run / "checkpoints/last.ckpt")
+    assert step == 20 and all(torch.isfinite(value).all() for value in state.values())
+
+
+@pytest.mark.parametrize("precision", ["auto", "bf16-mixed", "32-true"])
 def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
     result = run_cli(
         *speedrun_args(fake_data_dir, "--trainer.max_steps", "8", "--trainer.precision", precision),
@@ -30,7 +58,7 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
 def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()
-    validate = ["--trainer.val_check_interval", "6", "--trainer.limit_val_batches", "1"]
+    validate = ["--trainer.val_check_interval", "6", *validation_batches(1)]
     run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", *validate), cwd=straight)
     # stopped at step `stop` of the same 30-step schedule, then resumed, as after Ctrl-C
     first = ["--trainer.max_steps", str(stop), "--lr_scheduler.init_args.total_steps", "30", *validate]
@@ -55,6 +83,7 @@ def test_one_cycle_spans_max_steps_and_a_shorter_one_is_one_line(
     )
     schedulers = cli.model.configure_optimizers()["lr_scheduler"]
     assert schedulers["scheduler"].total_steps == 40 and schedulers["interval"] == "step"
+    capsys.readouterr()  # that build's precision line
     args = speedrun_args(
         fake_data_dir, "--trainer.max_steps", "40", "--lr_scheduler.init_args.total_steps", "20"
     )

@@ -2,6 +2,7 @@
 behaviour it works around: when one of those fails after an upgrade, that workaround can go."""
 
 import copy
+import os
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from lightning.pytorch.profilers import PassThroughProfiler, Profiler
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli
+from tests.conftest import CONFIGS, make_fake_mnist, run_cli, validation_batches
 
 
 def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output():
@@ -38,7 +39,7 @@ def test_after_the_quick_exit_every_file_of_fit_test_and_predict_is_complete(tmp
     data = make_fake_mnist(tmp_path / "data")
     common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data)]
     common += ["--trainer.enable_progress_bar", "false"]
-    run_cli("fit", *common, "--trainer.max_steps", "60", "--trainer.limit_val_batches", "2", cwd=tmp_path)
+    run_cli("fit", *common, "--trainer.max_steps", "60", *validation_batches(2), cwd=tmp_path)
     checkpoint = tmp_path / "lightning_logs/version_0/checkpoints/last.ckpt"
     run_cli("test", *common, "--ckpt_path", str(checkpoint), cwd=tmp_path)
     Image.fromarray(np.full((40, 40), 255, np.uint8)).save(tmp_path / "blank.png")
@@ -182,25 +183,92 @@ def test_model_checkpoint_still_has_the_private_saves_the_final_step_checkpoint_
     ],
 )
 def test_class_paths_in_run_configs_of_earlier_versions_still_load(old, tmp_path):
+    """A run config of an earlier version names the class by its old path: the CLI reads that path (not
+    today's default), renamed by `cli/renamed_paths.py`'s table where the class moved, and builds today's
+    class from it. The profiler is set to another class before the file is read, so that the file's value
+    is the only way to get a NullProfiler."""
+    import importlib
+
+    from rnn_lightning.cli.lightning_cli import build_cli
+    from rnn_lightning.cli.renamed_paths import RENAMED
+
     config = tmp_path / "config.yaml"
     key = "profiler" if "profiling" in old else "callbacks"
     value = {"class_path": old}
     config.write_text(
         __import__("yaml").safe_dump({"trainer": {key: value if key == "profiler" else [value]}})
     )
-    result = run_cli(
-        "fit",
-        "--config",
-        str(CONFIGS / "default.yaml"),
-        "--config",
-        str(config),
-        "--print_config",
-        cwd=tmp_path,
-    )
-    from rnn_lightning.cli.renamed_paths import RENAMED
+    before = ["--trainer.profiler", "SimpleProfiler"] if key == "profiler" else []
+    args = ["--config", str(CONFIGS / "default.yaml"), *before, "--config", str(config)]
+    cli = build_cli(args, run=False)
+    today = RENAMED.get(old, old)
+    module, name = today.rsplit(".", 1)
+    current = getattr(importlib.import_module(module), name)
+    if key == "profiler":
+        assert cli.config["trainer"]["profiler"]["class_path"] == today  # the file's, renamed
+        assert type(cli.trainer.profiler) is current
+    else:
+        assert today in [callback["class_path"] for callback in cli.config["trainer"]["callbacks"]]
+        assert any(type(callback) is current for callback in cli.trainer.callbacks)
 
-    # The printed config names today's class path; a renamed one's old path is gone from it (the default
-    # config names NullProfiler anyway, so only the path can tell that the table was applied).
-    assert RENAMED.get(old, old) in result.stdout
-    if old in RENAMED:
-        assert old not in result.stdout
+
+def test_argparse_still_keeps_every_option_string_where_the_suggestions_read_them():
+    from rnn_lightning.workarounds.option_suggestions import SuggestingArgumentParser
+
+    parser = SuggestingArgumentParser(exit_on_error=False, allow_abbrev=False)
+    parser.add_argument("--max_steps", type=int)
+    assert "--max_steps" in parser._option_string_actions
+    with pytest.raises(Exception, match=r"did you mean --max_steps\?"):
+        parser.parse_args(["--max_step", "3"])
+
+
+AS_AN_AVX2_CPU = {"ONEDNN_MAX_CPU_ISA": "AVX2"}  # oneDNN acts as a CPU without AVX-512 (emulated above it)
+LSTM_UNDER_BF16 = (
+    "import torch\n"
+    "from rnn_lightning.workarounds.onednn_lstm_autocast import run_recurrent\n"
+    "torch.manual_seed(0)\n"
+    "lstm, sequences = torch.nn.LSTM(28, 16, batch_first=True), torch.rand(4, 28, 28)\n"
+    "with torch.autocast('cpu', dtype=torch.bfloat16):\n"
+    "    outputs, _ = {call}\n"
+    "outputs.float().sum().backward()\n"
+    "with torch.autocast('cpu', enabled=False):\n"
+    "    expected, _ = lstm(sequences)\n"
+    "finite = lstm.weight_hh_l0.grad.isfinite().all().item()\n"
+    "print(outputs.dtype, torch.allclose(outputs, expected), finite)\n"
+)
+
+
+def run_as_an_avx2_cpu(code: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **AS_AN_AVX2_CPU, "PYTHONPATH": str(CONFIGS.parent)}
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+
+
+x86_only = pytest.mark.skipif(
+    torch.cpu.get_capabilities().get("architecture") != "x86_64", reason="ONEDNN_MAX_CPU_ISA names x86 ISAs"
+)
+
+
+@x86_only
+def test_pytorch_still_sends_a_bf16_autocast_lstm_to_a_onednn_kernel_an_avx2_cpu_lacks():
+    """pytorch/pytorch#88136: when this runs, `workarounds/onednn_lstm_autocast.py` can go."""
+    result = run_as_an_avx2_cpu(LSTM_UNDER_BF16.format(call="lstm(sequences)"))
+    assert result.returncode != 0
+    assert "could not create a primitive descriptor for the LSTM forward propagation" in result.stderr
+
+
+@x86_only
+def test_the_lstm_under_bf16_autocast_trains_in_fp32_on_such_a_cpu():
+    result = run_as_an_avx2_cpu(LSTM_UNDER_BF16.format(call="run_recurrent(lstm, sequences)"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["torch.float32", "True", "True"]
+
+
+def test_the_probe_leaves_the_seeded_random_stream_as_it_was():
+    from rnn_lightning.workarounds.onednn_lstm_autocast import onednn_runs_lstm_in
+
+    onednn_runs_lstm_in.cache_clear()
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    onednn_runs_lstm_in(torch.bfloat16)
+    assert torch.equal(torch.rand(3), expected)

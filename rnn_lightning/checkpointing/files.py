@@ -4,7 +4,8 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnn_lightning.errors import UserInputError, first_line
+from rnn_lightning.checkpointing.file_kinds import what_it_is, where_the_checkpoint_is, why_torch_refused
+from rnn_lightning.errors import UserInputError
 
 if TYPE_CHECKING:
     import torch
@@ -46,15 +47,19 @@ def checkpoint_path(value: str, trainer=None) -> Path:
 
 
 def load_checkpoint(path: Path) -> dict:
-    """The checkpoint's contents; one clear line if it is missing, unreadable or not Lightning's."""
+    """The checkpoint's contents; one clear line if it is missing, not a checkpoint (saying what it is
+    when it can tell: a folder, a YAML config, an ONNX model...), unreadable or not Lightning's."""
     import torch  # here: `serve --help` and `export --help` read this module, and need no PyTorch
 
-    if not path.is_file():
+    kind = what_it_is(path)
+    if kind == "missing":
         raise UserInputError(f"checkpoint {path} does not exist")
+    if kind is not None:
+        raise UserInputError(f"{path} is not a checkpoint: it is {kind}{where_the_checkpoint_is(path)}")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise UserInputError(f"checkpoint {path} cannot be read: {first_line(error)}") from None
+        raise UserInputError(f"checkpoint {path} cannot be read: {why_torch_refused(error)}") from None
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise UserInputError(f"{path} is not a Lightning checkpoint (it holds no state_dict)")
     return checkpoint

@@ -1,6 +1,8 @@
 """Silences, one by one, the lines that Lightning and PyTorch print on every run but that say nothing
 about it; every other warning still shows. (The fourth, "The dirpath has changed...", is not triggered:
-see `FinalStepCheckpoint.load_state_dict`.)"""
+see `FinalStepCheckpoint.load_state_dict`.) Unless `--verbose` (`verbosity.py`), Lightning's start-up
+lines go too: the devices, the seed and the checkpoint being restored; its model summary and its table of
+test metrics are off by the CLI's defaults instead (`lightning_cli.py`)."""
 
 import logging
 import re
@@ -11,15 +13,42 @@ LITLOGGER_TIP = "💡 Tip: For seamless cloud"
 start-up unless their logger is in use; Lightning has no option to turn it off."""
 
 
-class DropLightningTips(logging.Filter):
-    """Drops Lightning's product tips, and only them, from its rank-zero logger."""
+START_UP_LINES = {
+    "lightning.pytorch.utilities.rank_zero": (
+        "GPU available: ",  # "GPU available: False, used: False": the devices, whatever is chosen
+        "TPU available: ",
+        "HPU available: ",
+        "Restoring states from the checkpoint path at ",  # test, validate, predict and a resumed fit
+        "Loaded model weights from the checkpoint at ",  # test, validate, predict
+    ),
+    "lightning.fabric.utilities.seed": ("Seed set to ",),  # LightningCLI calls seed_everything verbosely
+    "lightning.pytorch.accelerators.cuda": ("LOCAL_RANK: ",),  # "LOCAL_RANK: 0 - CUDA_VISIBLE_DEVICES: [0]"
+}
+"""Lightning's logger name -> the starts of its info lines that `--verbose` brings back. A resumed fit's
+"Restored all states from the checkpoint at ..." is kept: it says the resume happened."""
+
+
+class DropMessages(logging.Filter):
+    """Drops from one logger the records whose message starts with one of `starts`, and only them."""
+
+    def __init__(self, starts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.starts = starts
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(LITLOGGER_TIP)
+        return not record.getMessage().startswith(self.starts)
 
 
-def silence_library_noise() -> None:
-    """Installs the filters; each names its exact message, category and module."""
+def drop_messages(logger_name: str, starts: tuple[str, ...]) -> None:
+    """Installs one `DropMessages` filter on the logger (once, however often a command asks)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, DropMessages) and f.starts == starts for f in logger.filters):
+        logger.addFilter(DropMessages(starts))
+
+
+def silence_library_noise(verbose: bool = False) -> None:
+    """Installs the filters; each names its exact message, category and module. `verbose` keeps
+    Lightning's start-up lines."""
     # Lightning 2.6's pytree copy builds torch's `LeafSpec`, which torch 2.14 deprecates (the warning is
     # for Lightning's maintainers, nothing a user can change).
     warnings.filterwarnings(
@@ -35,6 +64,7 @@ def silence_library_noise() -> None:
         category=UserWarning,
         module=r"lightning\.pytorch\.utilities\.model_summary",
     )
-    logger = logging.getLogger("lightning.pytorch.utilities.rank_zero")
-    if not any(isinstance(f, DropLightningTips) for f in logger.filters):
-        logger.addFilter(DropLightningTips())
+    drop_messages("lightning.pytorch.utilities.rank_zero", (LITLOGGER_TIP,))
+    if not verbose:
+        for logger_name, starts in START_UP_LINES.items():
+            drop_messages(logger_name, starts)

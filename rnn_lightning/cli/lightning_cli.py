@@ -9,10 +9,10 @@ from jsonargparse import lazy_instance
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
-from torchmetrics.functional.classification import multiclass_accuracy
 from typing_extensions import override
 
 from rnn_lightning import __version__
+from rnn_lightning.checkpointing.failed_run import watch_new_run_folder
 from rnn_lightning.checkpointing.files import (
     CHECKPOINT_OPTION_HELP,
     check_model_shape,
@@ -20,6 +20,7 @@ from rnn_lightning.checkpointing.files import (
     load_checkpoint,
 )
 from rnn_lightning.cli.renamed_paths import PARSER_MODE as RENAMING_PARSER_MODE
+from rnn_lightning.cli.verbosity import verbose
 from rnn_lightning.data.datamodule import MNISTDataModule
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
@@ -27,23 +28,28 @@ from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.garbage_collector import resume_collection
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.program import program_name
+from rnn_lightning.report.accuracy_lines import ImagesMeasured, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
+from rnn_lightning.training.precision_choice import AUTO, auto_precision, auto_precision_line
 from rnn_lightning.training.schedules import CosineAnnealingLR
+from rnn_lightning.training.trainer import Trainer
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
+from rnn_lightning.workarounds.option_suggestions import SuggestingOptions
 from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
 
-TUTORIAL_TEST_IMAGES = 128  # the tutorial measured its "Testing Accuracy" on the first 128 test images
 DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # what every config shares, read before --config
 DESCRIPTION = (
     "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
     "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml "
-    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps)"
+    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps). "
+    "%(prog)s --verbose SUBCOMMAND ... (or RNN_LIGHTNING_VERBOSE=1) keeps Lightning's own lines: "
+    "devices, seed, model summary, checkpoint restored, table of metrics"
 )
 SUBCOMMANDS = {
     "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
@@ -53,10 +59,21 @@ SUBCOMMANDS = {
 }
 
 EVALUATING = ("validate", "test", "predict")
+_TABLE = "Print Lightning's table of metrics too (default: only with --verbose before the subcommand)."
 CHECKPOINT_HELP = {
     "fit": {"ckpt_path": f"Resume from {CHECKPOINT_OPTION_HELP} (resumed exactly: data order, step, state)."},
-    **{name: {"ckpt_path": f"The weights to use: {CHECKPOINT_OPTION_HELP}."} for name in EVALUATING},
+    **{
+        name: {
+            "ckpt_path": f"The weights to use: {CHECKPOINT_OPTION_HELP}.",
+            **({"verbose": _TABLE} if name != "predict" else {}),
+        }
+        for name in EVALUATING
+    },
 }
+
+
+class SuggestingLightningArgumentParser(SuggestingOptions, LightningArgumentParser):
+    """LightningCLI's parser, whose unrecognized options say which one was probably meant."""
 
 
 @rank_zero_only
@@ -73,6 +90,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     ARGUMENT_HELP = CHECKPOINT_HELP
 
     @override
+    def argument_defaults(self) -> dict[str, dict[str, object]]:
+        # Lightning's table of test or validation metrics repeats the line `report_stage` prints.
+        return {name: {"verbose": verbose()} for name in ("validate", "test")}
+
+    @override
     def extra_subcommands(self) -> dict:
         # `serve` and `export` run outside LightningCLI (`cli/main.py` hands them their own parsers);
         # listed for --help.
@@ -86,6 +108,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         parser.link_arguments("data.input_size", "model.input_size", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
         parser.set_defaults({"trainer.profiler": lazy_instance(NullProfiler)})
+        # The summary's 16 lines (its FLOPs column all zeros on a recurrent model) only with --verbose.
+        parser.set_defaults({"trainer.enable_model_summary": verbose()})
         parser.add_argument(
             "--test_after_fit", type=bool, default=True, help="Test the final weights when fit ends."
         )
@@ -106,6 +130,15 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         return LightningCLI.configure_optimizers(lightning_module, optimizer, lr_scheduler)
 
     @override
+    def instantiate_classes(self) -> None:
+        # A value that a class refuses when built (torch's "Invalid learning rate: -1.0", a callback's
+        # interval of 0) is bad input: one line, as jsonargparse's own refusals are.
+        try:
+            super().instantiate_classes()
+        except ValueError as error:
+            raise UserInputError(f"a configured value was refused: {error}") from None
+
+    @override
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = config.trainer
@@ -122,6 +155,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             # Predicting a few images needs one process; several would each hold a share of the outputs.
             if trainer.devices == "auto":
                 trainer.devices = 1
+        if trainer.precision == AUTO:
+            # Resolved here, not in the Trainer, so that the run's config.yaml (SaveConfigCallback saves
+            # this namespace) records the precision used: rerunning it repeats the run.
+            trainer.precision, why = auto_precision(trainer.accelerator)
+            print_once(f"{program_name()}: {auto_precision_line(trainer.precision, why)}", file=sys.stderr)
 
     @override
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
@@ -131,12 +169,15 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
+        if self.checked_checkpoint and subcommand in EVALUATING:
+            self.config = adopt_reading(parser, self.config, subcommand, self.checked_checkpoint[1])
 
     def before_fit(self) -> None:
         on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
         if advice := bf16_advice(self.trainer.precision, on_cpu):
             print_once(f"{program_name()}: {advice}", file=sys.stderr)
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
+        watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
     def before_validate(self) -> None:
         self.prepare_run("validate")
@@ -157,7 +198,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
             checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))
             check_model_shape(Path(path), checkpoint["state_dict"], self.model)
-        self.trainer.callbacks.extend(callbacks)
+        self.images_measured = ImagesMeasured()
+        self.trainer.callbacks.extend([*callbacks, self.images_measured])
         drop_nvml_check_without_gpus()  # a cheaper CUDA check at every optimizer step (workarounds/)
         resume_collection()  # start-up is over: what it built is frozen (garbage_collector.py)
 
@@ -165,13 +207,43 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     def after_fit(self) -> None:
         if not self.config.fit.get("test_after_fit", True) or self.trainer.interrupted:
             return
-        results = self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
-        first = tutorial_test_accuracy(self.model, self.datamodule)
-        images = len(self.datamodule.split("test")[0])
-        print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} ({images} test images)")
-        print_once(
-            f"Testing Accuracy: {first:.4f} (first {TUTORIAL_TEST_IMAGES} test images, as the tutorial)"
-        )
+        self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+        self.report_stage("test")
+        test_held_out_folder(self.trainer, self.model, self.datamodule)
+
+    def after_validate(self) -> None:
+        self.report_stage("validate")
+
+    def after_test(self) -> None:
+        self.report_stage("test")
+
+    def report_stage(self, stage: str) -> None:
+        """The tutorial's kind of line on stdout for the test or validation just run."""
+        for line in stage_report(stage, self.trainer, self.model, self.datamodule, self.images_measured):
+            print_once(line)
+
+
+def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodule: MNISTDataModule) -> None:
+    """After MNIST's test: the held-out part of `data.train_folder`, its report in `folder_test/`."""
+    folder = datamodule.folders.get("holdout")
+    if folder is None or len(folder) == 0:
+        return
+    with datamodule.testing_on("holdout"):
+        results = trainer.test(model, datamodule=datamodule, verbose=False)
+    name = datamodule.hparams.train_folder
+    print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} (folder {name}, {len(folder)} images)")
+
+
+READING_HPARAMS = ("dataset", "sequence", "permutation_seed")
+
+
+def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, checkpoint: dict):
+    """The checkpoint's way of reading images (data set, sequence, pixel order), as LightningCLI adopts
+    its model hyper-parameters (it reads `hyper_parameters` only, not the data module's): so that
+    `predict --ckpt_path P --data.predict_path ...` needs no `--config` for a `pixels` or Fashion model."""
+    saved = checkpoint.get("datamodule_hyper_parameters") or {}
+    reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
+    return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
 
 
 def fit_one_cycle_to_the_run(config) -> None:
@@ -224,19 +296,6 @@ def is_progress_bar(callback_config: object) -> bool:
     return str(getattr(callback_config, "class_path", "")).endswith("ProgressBar")
 
 
-@torch.no_grad()
-def tutorial_test_accuracy(model: SequenceClassifier, datamodule: MNISTDataModule) -> float:
-    """Accuracy on the first 128 test images, the tutorial's own test figure."""
-    images, labels = datamodule.split("test")
-    images, labels = images[:TUTORIAL_TEST_IMAGES], labels[:TUTORIAL_TEST_IMAGES]
-    was_training = model.training
-    model.eval()
-    logits = model(datamodule.to_sequence(images).to(model.device))
-    model.train(was_training)
-    accuracy = multiclass_accuracy(logits, labels.to(model.device), logits.shape[-1], average="micro")
-    return accuracy.item()
-
-
 def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCLI:
     """The CLI as `python -m rnn_lightning` runs it; `args` replaces `sys.argv[1:]` (tests use it).
     With `run=False` (no subcommand: the benchmarks build a fit that way) the one parser reads the
@@ -248,6 +307,8 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
         MNISTDataModule,
         args=args,
         run=run,
+        parser_class=SuggestingLightningArgumentParser,
+        trainer_class=Trainer,  # `trainer.precision` also takes `auto` (training/trainer.py)
         save_config_kwargs={"overwrite": False},
         parser_kwargs={
             "exit_on_error": False,

@@ -4,7 +4,9 @@
 import sys
 from typing import NoReturn
 
+from rnn_lightning.cli.verbosity import take_verbose_flag, verbose
 from rnn_lightning.garbage_collector import pause_collection
+from rnn_lightning.program import program_name
 from rnn_lightning.workarounds.quick_exit import exit_now
 
 
@@ -15,17 +17,26 @@ def one_line(message: str) -> str:
 
 def main(args: list[str] | None = None) -> int:
     """Runs the CLI. Bad input ends with one line on stderr and exit status 2; a run stopped by Ctrl-C or
-    SIGTERM (its `last.ckpt` saved) with 130."""
+    SIGTERM (its `last.ckpt` saved) with 130. A leading `--verbose` keeps Lightning's own lines."""
+    argv = take_verbose_flag(sys.argv[1:] if args is None else list(args))
+    if args is None:  # LightningCLI reads sys.argv itself (and warns when given both): less --verbose
+        sys.argv[1:] = argv
+    if argv == ["--version"]:  # answered before PyTorch and Lightning are imported (seconds)
+        from rnn_lightning import __version__
+
+        print(f"{program_name()} {__version__}")
+        return 0
+
     from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+    from rnn_lightning.checkpointing.failed_run import removed_if_the_command_fails
     from rnn_lightning.cli.library_noise import silence_library_noise
     from rnn_lightning.cli.lightning_cli import build_cli
     from rnn_lightning.errors import RnnLightningError
-    from rnn_lightning.program import program_name
+    from rnn_lightning.training.progress_bar import logs_above_the_bar
 
-    silence_library_noise()
-    argv = sys.argv[1:] if args is None else args
+    silence_library_noise(verbose())
     try:
         if argv[:1] == ["serve"]:  # not a Trainer subcommand: its own parser, listed in --help
             from rnn_lightning.serving.command import serve
@@ -35,15 +46,15 @@ def main(args: list[str] | None = None) -> int:
             from rnn_lightning.export.command import export
 
             return export(argv[1:], f"{program_name()} export")
-        build_cli(args)
+        with logs_above_the_bar(), removed_if_the_command_fails():
+            build_cli(None if args is None else argv)
     except (RnnLightningError, ArgumentError) as error:
         print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
         return 2
-    except SIGTERMException:
-        print(
-            f"{program_name()}: stopped by a signal; resume with the same command and --ckpt_path last",
-            file=sys.stderr,
-        )
+    except SIGTERMException as stop:
+        by = getattr(stop, "stopped_by", "a signal")  # set by CheckpointOnInterrupt
+        resume = "resume with the same command and --ckpt_path last"
+        print(f"{program_name()}: stopped by {by}; {resume}", file=sys.stderr)
         return 130
     return 0
 

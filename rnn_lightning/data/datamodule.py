@@ -1,6 +1,8 @@
 """MNIST (or Fashion-MNIST) served as sequences, split as the tutorial's `read_data_sets` split it."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +17,7 @@ from rnn_lightning.data.batches import BatchOrder, InMemoryBatches, RandomShift
 from rnn_lightning.data.download import download, offline_advice, raw_files
 from rnn_lightning.data.idx_files import check_idx_file
 from rnn_lightning.data.image_files import find_images, load_image
+from rnn_lightning.data.labelled_folder import LabelledImages, hold_out, mixed_in, read_labelled_folder
 from rnn_lightning.data.sequences import SequenceKind, ToSequence, fixed_permutation
 from rnn_lightning.errors import UserInputError
 
@@ -52,6 +55,16 @@ class MNISTDataModule(L.LightningDataModule):
         augment_shift: move training images by up to this many pixels each way (0: off, the tutorial).
         predict_path: image file, folder or glob to classify in `predict`; the test set when not given.
         download: fetch missing files in `prepare_data`; off, a missing file is an error at once.
+        val_path, test_path: a labelled folder (`DIR/<class>/*.png`, docs/your_own_digits.md) that
+            `validate` and `test` (and fit's validation, for `val_path`) measure instead of MNIST's images.
+        train_folder: a labelled folder mixed into fit's training set beside MNIST's images.
+        folder_share: the share of the training samples (so of each shuffled batch, about) that are the
+            folder's images, repeated as often as it takes; the rest are MNIST's, so it is not forgotten.
+        folder_holdout: the share of each class of `train_folder` kept out of training; fit tests on it
+            after MNIST's test set.
+
+    MNIST's files are read (or downloaded) only by what uses them: `predict` on files and `test` or
+    `validate` on a folder need the checkpoint and the files alone.
     """
 
     def __init__(
@@ -66,6 +79,11 @@ class MNISTDataModule(L.LightningDataModule):
         augment_shift: int = 0,
         predict_path: str | None = None,
         download: bool = True,
+        val_path: str | None = None,
+        test_path: str | None = None,
+        train_folder: str | None = None,
+        folder_share: float = 0.25,
+        folder_holdout: float = 0.2,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -74,6 +92,11 @@ class MNISTDataModule(L.LightningDataModule):
             raise UserInputError(f"data.eval_batch_size must be at least 1, got {eval_batch_size}")
         if not 0 <= augment_shift <= 8:
             raise UserInputError(f"data.augment_shift must be between 0 and 8 pixels, got {augment_shift}")
+        if not 0 <= folder_share < 1 or not 0 <= folder_holdout < 1:
+            raise UserInputError(
+                f"data.folder_share and data.folder_holdout must be at least 0 and under 1, "
+                f"got {folder_share} and {folder_holdout}"
+            )
         self.save_hyperparameters()
         self.data_dir = Path(data_dir)
         self.dataset_class = DATASETS[dataset]
@@ -82,6 +105,9 @@ class MNISTDataModule(L.LightningDataModule):
         self._splits: dict[str, tuple[Tensor, Tensor]] = {}
         self.predict_names: list[str] = []  # one per predicted image, in input order
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) of files that are not images
+        self.folders: dict[str, LabelledImages] = {}  # the labelled folders read: `val`, `test`, `holdout`
+        self.testing = "test"  # the split `test` measures: `test`, or fit's held-out `holdout` of the folder
+        self.report_folder = ""  # where in the run's folder the test report goes (EvaluationReport)
 
     @property
     def input_size(self) -> int:
@@ -92,9 +118,28 @@ class MNISTDataModule(L.LightningDataModule):
     def num_classes(self) -> int:
         return len(self.dataset_class.classes)
 
+    def _needs_mnist(self, stage: str | None) -> bool:
+        """Whether `stage` (Lightning's `fit`, `validate`, `test`, `predict`) reads MNIST's files."""
+        hparams = self.hparams
+        if stage == "validate":
+            return hparams.val_path is None
+        if stage == "test":
+            return hparams.test_path is None
+        if stage == "predict":
+            return hparams.predict_path is None
+        return True
+
+    def _stage(self) -> str | None:
+        """The running stage, which `prepare_data` is not told: the trainer's function (documented)."""
+        function = self.trainer.state.fn if self.trainer is not None else None
+        return None if function is None else str(function.value)
+
     @override
     def prepare_data(self) -> None:
-        """Download only when a file is missing; offline, say which files to put where."""
+        """Download only when a file is missing and the stage reads MNIST; offline, say which files to put
+        where."""
+        if not self._needs_mnist(self._stage()):
+            return
         missing = [path for path in raw_files(self.dataset_class, self.data_dir) if not path.is_file()]
         if not missing:
             return
@@ -120,20 +165,70 @@ class MNISTDataModule(L.LightningDataModule):
         if stage == "predict" and self.hparams.predict_path is not None:
             self._setup_images(self.hparams.predict_path)
             return
-        if "train" in self._splits:
-            return
         device = self._device()
-        images, labels = self._read(train=True)
-        test_images, test_labels = self._read(train=False)
-        on_device = [t.to(device) for t in (images, labels, test_images, test_labels)]
-        images, labels, test_images, test_labels = on_device
-        self._splits = {
-            "train": (images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:]),
-            "val": (images[:VALIDATION_SIZE], labels[:VALIDATION_SIZE]),
-            "test": (test_images, test_labels),
-        }
         self.to_sequence.to(device)
-        self.predict_names = [f"test/{index}" for index in range(len(test_images))]
+        if stage in ("fit", "validate") and self.hparams.val_path is not None:
+            self._setup_folder("val", self.hparams.val_path, "data.val_path")
+        if stage == "test" and self.hparams.test_path is not None:
+            self._setup_folder("test", self.hparams.test_path, "data.test_path")
+        if self._needs_mnist(stage):
+            self._setup_mnist(stage, device)
+        if stage == "fit" and self.hparams.train_folder is not None and "holdout" not in self.folders:
+            self._mix_in_folder(device)
+
+    def _setup_mnist(self, stage: str, device: torch.device) -> None:
+        """MNIST's splits that `stage` uses, read once: training and validation images come from one file,
+        the test images from another."""
+        if stage in ("fit", "validate") and "train" not in self._splits:
+            images, labels = (t.to(device) for t in self._read(train=True))
+            self._splits["train"] = (images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:])
+            self._splits.setdefault("val", (images[:VALIDATION_SIZE], labels[:VALIDATION_SIZE]))
+        if stage in ("fit", "test", "predict") and "test" not in self._splits:
+            test_images, test_labels = (t.to(device) for t in self._read(train=False))
+            self._splits["test"] = (test_images, test_labels)
+            self.predict_names = [f"test/{index}" for index in range(len(test_images))]
+
+    def _setup_folder(self, split: str, folder: str, option: str) -> None:
+        """A labelled folder as the split `split` (its files named in `predict_names`'s way, in order)."""
+        if split in self.folders:
+            return
+        data = read_labelled_folder(folder, self.class_names, option, self.hparams.num_workers)
+        self.folders[split] = data
+        device = self._device()
+        self._splits[split] = (data.images.to(device), data.labels.to(device))
+
+    def _mix_in_folder(self, device: torch.device) -> None:
+        """`train_folder`'s training part mixed into MNIST's training set; its held-out part kept for the
+        test after fit (`testing = "holdout"`)."""
+        data = read_labelled_folder(
+            self.hparams.train_folder, self.class_names, "data.train_folder", self.hparams.num_workers
+        )
+        training, held = hold_out(data, self.hparams.folder_holdout)
+        self.folders["train"], self.folders["holdout"] = training, held
+        images, labels = self._splits["train"]
+        self._splits["train"] = mixed_in(images, labels, training, self.hparams.folder_share)
+        if len(held):
+            self._splits["holdout"] = (held.images.to(device), held.labels.to(device))
+        share = 100 * self.hparams.folder_share
+        print(
+            f"Training on {len(training)} images of {self.hparams.train_folder} ({share:g}% of the samples) "
+            f"beside MNIST's; {len(held)} held out to test",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    @contextmanager
+    def testing_on(self, split: str) -> Iterator[None]:
+        """`test` measures `split` (fit's held-out `holdout`) meanwhile; its report goes to `folder_test/`."""
+        self.testing, self.report_folder = split, "folder_test"
+        try:
+            yield
+        finally:
+            self.testing, self.report_folder = "test", ""
+
+    @property
+    def class_names(self) -> list[str]:
+        return class_names(self.dataset_class)
 
     def _setup_images(self, pattern: str) -> None:
         """Decodes the user's images (in `num_workers` processes) into one uint8 tensor in MNIST's form."""
@@ -229,7 +324,7 @@ class MNISTDataModule(L.LightningDataModule):
 
     @override
     def test_dataloader(self) -> InMemoryBatches:
-        return self._loader("test", shuffle=False)
+        return self._loader(self.testing, shuffle=False)
 
     @override
     def predict_dataloader(self) -> InMemoryBatches:

@@ -4,18 +4,17 @@ the format asked for, whole or not at all."""
 import sys
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from rnn_lightning.checkpointing.files import CHECKPOINT_OPTION_HELP, checkpoint_path
 from rnn_lightning.errors import UserInputError, first_line
+from rnn_lightning.workarounds.option_suggestions import SuggestingArgumentParser
 
 HELP = "Write a checkpoint as one file that reads digits: ONNX (no PyTorch needed) or a torch.export program."
 FORMAT_NAMES = {"onnx": "ONNX", "pt2": "torch.export program"}  # the formats `formats.py` writes
 
 
-def build_parser(prog: str) -> ArgumentParser:
+def build_parser(prog: str) -> SuggestingArgumentParser:
     """The options of `export`; also what `--help` of the main command lists."""
-    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
+    parser = SuggestingArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
     option("--ckpt_path", required=True, help=f"Checkpoint to export: {CHECKPOINT_OPTION_HELP}.")
     option("--output", required=True, help="The file to write, in an existing folder (model.onnx).")

@@ -4,6 +4,7 @@ The optimizer is not defined here: LightningCLI's `optimizer:` group supplies it
 default config), so it can be swapped or tuned from the config without touching the code.
 """
 
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -15,6 +16,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 from typing_extensions import override
 
+from rnn_lightning.checkpointing.weights import load_weights
 from rnn_lightning.model.network import CellKind, InitKind, RecurrentNetwork
 from rnn_lightning.model.reading import read
 from rnn_lightning.report.metrics import CALIBRATION_BINS, EvaluationInsights
@@ -40,6 +42,10 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         compile: compile the network with `torch.compile` (in place, so checkpoints keep their keys).
         label_smoothing: the training loss's label smoothing (0: the tutorial's plain cross-entropy);
             validation and test losses are always plain cross-entropy.
+        init_from: a checkpoint whose weights `fit` starts from (fine-tuning): its `state_dict` alone,
+            shape-checked; the optimizer, the schedule, the step and the data order start afresh, unlike
+            `--ckpt_path`, which resumes. Not saved in the checkpoint's hyper-parameters, so a fine-tuned
+            checkpoint stands on its own.
     """
 
     def __init__(
@@ -54,9 +60,11 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         init: InitKind = "tf",
         compile: bool = False,
         label_smoothing: float = 0.0,
+        init_from: str | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["init_from"])
+        self.init_from = init_from
         self.network = RecurrentNetwork(
             input_size, hidden_size, num_classes, cell, num_layers, bidirectional, dropout, init
         )
@@ -101,6 +109,14 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         plugin = self.trainer.precision_plugin
         if not clip_bf16_gradients(plugin, optimizer, gradient_clip_val, gradient_clip_algorithm):
             super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+
+    @override
+    def setup(self, stage: str) -> None:
+        # `setup` runs before Lightning restores a `--ckpt_path` (resuming a fine-tuning run, its weights
+        # then replace these) and before the optimizer is built; `validate`, `test` and `predict` read the
+        # checkpoint they are given, never this one.
+        if stage == "fit" and self.init_from is not None:
+            load_weights(self, Path(self.init_from), self.trainer.datamodule)
 
     @override
     def configure_model(self) -> None:

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from rnn_lightning.model.network import READING_POINTS, RecurrentNetwork
+from rnn_lightning.workarounds.onednn_lstm_autocast import run_recurrent
 
 GATE_NAMES = {
     "lstm": ("input", "forget", "cell", "output"),  # i, f, g, o: the row blocks of weight_ih_l{k}
@@ -73,12 +74,13 @@ def _alone(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
 def every_layer(rnn: nn.RNNBase, sequences: Tensor) -> list[Tensor]:
     """One pass of a one-directional stack over `sequences`: every layer's outputs at every step (batch,
     steps, units), bottom first; the top one is what the stack itself returns. `nn.LSTM` returns only the
-    top layer's, so a deeper stack runs a layer at a time, each by the fused kernel."""
+    top layer's, so a deeper stack runs a layer at a time, each by the fused kernel (in fp32 where the CPU's
+    oneDNN needs it: `run_recurrent`)."""
     if rnn.num_layers == 1:
-        return [rnn(sequences)[0]]
+        return [run_recurrent(rnn, sequences)[0]]
     outputs = []
     for layer in range(rnn.num_layers):
-        outputs.append(_alone(rnn, layer)(outputs[-1] if outputs else sequences)[0])
+        outputs.append(run_recurrent(_alone(rnn, layer), outputs[-1] if outputs else sequences)[0])
     return outputs
 
 

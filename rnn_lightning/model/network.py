@@ -10,6 +10,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from rnn_lightning.workarounds.onednn_lstm_autocast import run_recurrent
+
 CellKind = Literal["lstm", "gru", "rnn"]
 InitKind = Literal["tf", "torch", "orthogonal"]
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -65,7 +67,7 @@ class RecurrentNetwork(nn.Module):
         steps = sequences.shape[1]
         if steps % points:
             raise ValueError(f"{steps} steps do not split into {points} equal reading points")
-        return self.read_off(self.rnn(sequences)[0], points)
+        return self.read_off(self.recur(sequences)[0], points)
 
     def read_off(self, outputs: Tensor, points: int = READING_POINTS) -> tuple[Tensor, Tensor]:
         """`reading` from the top layer's outputs at every step (batch, steps, units), already computed."""
@@ -73,8 +75,14 @@ class RecurrentNetwork(nn.Module):
         by_point = self.head(outputs[:, stride - 1 :: stride])
         return by_point[:, -1], by_point
 
+    def recur(self, sequences: Tensor) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
+        """The recurrent stack over `sequences`: (outputs at every step, final state). Under CPU autocast
+        on a CPU whose oneDNN has no LSTM kernel in autocast's dtype, the LSTM computes in fp32
+        (workarounds/onednn_lstm_autocast.py)."""
+        return run_recurrent(self.rnn, sequences)
+
     def forward(self, sequences: Tensor) -> Tensor:
-        _, state = self.rnn(sequences)
+        _, state = self.recur(sequences)
         hidden = state[0] if isinstance(state, tuple) else state  # the LSTM returns (h_n, c_n)
         # The top layer's final state in each direction: the output at the last step reading forward,
         # at the first step reading backward (where the backward pass ends).

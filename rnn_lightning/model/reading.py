@@ -53,7 +53,7 @@ def read(
     if steps % points:
         raise ValueError(f"{steps} steps do not split into {points} equal reading points")
     rows = list(range(len(sequences))) if inside is True else list(inside or ())
-    outputs = every_layer(network.rnn, sequences) if rows else [network.rnn(sequences)[0]]
+    outputs = every_layer(network.rnn, sequences) if rows else [network.recur(sequences)[0]]
     logits, by_row = network.read_off(outputs[-1], points)
     if not rows:
         return Reading(logits, by_row)

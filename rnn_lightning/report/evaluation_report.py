@@ -53,7 +53,10 @@ class EvaluationReport(L.Callback):
             )
         if log_dir is None:  # fast_dev_run: no run folder
             return
-        self.write(Path(log_dir), insights, trainer, pl_module)
+        # a second test in the same run (fit's held-out folder) reports into a subfolder of its own
+        self.write(
+            Path(log_dir) / getattr(trainer.datamodule, "report_folder", ""), insights, trainer, pl_module
+        )
 
     def write(self, log_dir: Path, insights: Insights, trainer: L.Trainer, pl_module: L.LightningModule):
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -82,8 +85,9 @@ class EvaluationReport(L.Callback):
             figures["memory_by_digit"] = memory_by_digit_figure(insights.memory, names, title)
         ece = float(insights.reliability["ece"])
         figures["calibration"] = calibration_figure(insights.reliability, ece, title)
+        tag = "/".join(filter(None, ("test", getattr(trainer.datamodule, "report_folder", ""))))
         for name, figure in figures.items():
-            publish(figure, log_dir / f"{name}.png", f"test/{name}", trainer.loggers, trainer.global_step)
+            publish(figure, log_dir / f"{name}.png", f"{tag}/{name}", trainer.loggers, trainer.global_step)
 
 
 def write_per_class(path: Path, insights: Insights, names: list[str]) -> None:

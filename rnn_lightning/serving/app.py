@@ -195,6 +195,10 @@ def create_app(checkpoint: str, settings: ServeSettings | None = None) -> FastAP
     async def index() -> HTMLResponse:
         return HTMLResponse(page)  # public: the page sends the key from its own address (?key=)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon, said plainly: a browser asks, a 404 is a console error
+
     @app.get("/health", response_class=PlainTextResponse, responses=HEALTH_RESPONSES, summary="Ready?")
     async def health(request: Request) -> Response:
         return refused(request) or PlainTextResponse("ok")

@@ -7,11 +7,10 @@ import signal
 import socket
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from rnn_lightning.checkpointing.files import CHECKPOINT_OPTION_HELP, checkpoint_path
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.serving.settings import MEGABYTE, ServeSettings
+from rnn_lightning.workarounds.option_suggestions import SuggestingArgumentParser
 
 HELP = "Serve a checkpoint over HTTP: POST /predict, and a page at / to draw digits on."
 OLD_API_KEY_VARIABLE = "LIT_SERVER_API_KEY"  # LitServe's, read before 0.2: refused, so no server runs unkeyed
@@ -19,9 +18,9 @@ ACCELERATORS = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "mps": "mps"}  # as
 DEFAULTS = ServeSettings()
 
 
-def build_parser(prog: str) -> ArgumentParser:
+def build_parser(prog: str) -> SuggestingArgumentParser:
     """The options of `serve`; also what `--help` of the main command lists."""
-    parser = ArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
+    parser = SuggestingArgumentParser(prog=prog, description=HELP, exit_on_error=False, allow_abbrev=False)
     option = parser.add_argument
     option("--ckpt_path", required=True, help=f"Checkpoint to serve: {CHECKPOINT_OPTION_HELP}.")
     option("--host", default="127.0.0.1", help="Address to listen on (loopback only by default).")

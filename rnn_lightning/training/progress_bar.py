@@ -1,11 +1,36 @@
-"""Lightning's tqdm progress bar on stderr, so that stdout carries only results: `predict > file` is clean."""
+"""Lightning's tqdm progress bar on stderr, so that stdout carries only results: `predict > file` is clean;
+Lightning's log lines are written above the bar, not after it."""
 
+import logging
 import sys
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 
 from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 from typing_extensions import override
+
+LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+
+
+@contextmanager
+def logs_above_the_bar() -> Iterator[None]:
+    """Lightning's console log lines written through `tqdm.write` (tqdm's documented logging bridge): an
+    open bar is lifted off its line for the message and drawn again under it, once. Without it a line
+    such as "`Trainer.fit` stopped: `max_steps=1000` reached." is glued to the end of the bar, and the
+    bar is drawn a second time under it when it closes."""
+    loggers = [logging.getLogger(name) for name in LIGHTNING_LOGGERS]
+    # Only the loggers that print themselves (Lightning's own handler): one that hands its lines to the
+    # root logger's handlers (Lightning's choice when the root has some) keeps them.
+    consoles = [logger for logger in loggers if any(writes_to_console(h) for h in logger.handlers)]
+    with logging_redirect_tqdm(loggers=consoles):
+        yield
+
+
+def writes_to_console(handler: logging.Handler) -> bool:
+    """Whether `handler` prints on the terminal's stdout or stderr (as tqdm's bridge replaces)."""
+    return isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.stderr)
 
 
 class StderrProgressBar(TQDMProgressBar):

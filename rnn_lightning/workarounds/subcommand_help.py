@@ -1,5 +1,6 @@
 """Workaround: say in `--help` what each subcommand does and what this project means by an argument
-Lightning describes (`--ckpt_path last`), and list `serve` beside Lightning's own subcommands.
+Lightning describes (`--ckpt_path last`), give such an argument this project's default (`test --verbose`,
+Lightning's table of metrics, off), and list `serve` beside Lightning's own subcommands.
 
 LightningCLI lists its subcommands with the first line of the Trainer method's docstring ("Runs the
 full optimization routine.") and each method argument with the Trainer's docstring, and has no public
@@ -20,10 +21,15 @@ from jsonargparse import ArgumentParser
 class DescribedSubcommands:
     """A mixin for `LightningCLI` (listed before it): `SUBCOMMAND_HELP` replaces the Trainer's docstring
     lines, `ARGUMENT_HELP` (subcommand -> argument -> text) the help of the Trainer method's arguments,
-    and `extra_subcommands()` adds parsers listed in `--help` (run by the caller, not by Lightning)."""
+    `argument_defaults()` (subcommand -> argument -> value) their defaults (LightningCLI adds them after
+    `add_arguments_to_parser`, too late to set there), and `extra_subcommands()` adds parsers listed in
+    `--help` (run by the caller, not by Lightning)."""
 
     SUBCOMMAND_HELP: ClassVar[dict[str, str]] = {}
     ARGUMENT_HELP: ClassVar[dict[str, dict[str, str]]] = {}
+
+    def argument_defaults(self) -> dict[str, dict[str, object]]:
+        return {}
 
     def extra_subcommands(self) -> dict[str, tuple[ArgumentParser, str]]:
         return {}
@@ -37,5 +43,7 @@ class DescribedSubcommands:
             texts = self.ARGUMENT_HELP.get(name, {})
             for argument in subparser._actions:
                 argument.help = texts.get(argument.dest, argument.help)
+            if defaults := self.argument_defaults().get(name):
+                subparser.set_defaults(defaults)
         for name, (subparser, text) in self.extra_subcommands().items():
             action.add_subcommand(name, subparser, help=text)

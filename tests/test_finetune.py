@@ -1,0 +1,41 @@
+"""Fine-tuning: `--model.init_from` starts a new run from a trained model's weights (not resuming it)."""
+
+import torch
+
+from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, make_fake_mnist, run_cli
+from tests.test_labelled_folder import labelled_folder
+
+
+def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
+    data = make_fake_mnist(tmp_path / "data")
+    run_cli(*fit_args(data, "--trainer.max_steps", "5", "--trainer.limit_val_batches", "1"), cwd=tmp_path)
+    source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    folder = labelled_folder(tmp_path / "mine")
+    # a learning rate of zero: the run's weights must then be the source's, to the bit
+    frozen = ["--lr_scheduler.max_lr", "0", "--optimizer.weight_decay", "0"]
+    args = fit_args(data, *FEW_STEPS, *frozen, "--model.init_from", str(source), config="finetune.yaml")
+    result = run_cli(*args, "--data.train_folder", str(folder), cwd=tmp_path)
+    assert f"Starting from the weights of {source} (step 5)" in result.stderr
+    step, weights = checkpoint_weights(
+        tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
+    )
+    assert step == 3  # a run of its own: three steps, not the source's five and three more
+    _, start = checkpoint_weights(source)
+    assert all(torch.equal(weights[name], start[name]) for name in start)
+    # the fine-tuned checkpoint stands alone: the source gone, predict still reads with it
+    assert "init_from:" not in (tmp_path / "lightning_logs" / "version_1" / "hparams.yaml").read_text()
+    source.unlink()
+    image = next((folder / "3").iterdir())
+    fine_tuned = tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
+    args = ["--ckpt_path", str(fine_tuned), "--data.predict_path", str(image)]
+    assert run_cli("predict", *args, cwd=tmp_path).stdout.startswith(str(image))
+
+
+def test_init_from_a_model_of_another_shape_is_one_line(tmp_path):
+    data = make_fake_mnist(tmp_path / "data")
+    run_cli(*fit_args(data, *FEW_STEPS, "--model.hidden_size", "16"), cwd=tmp_path)
+    source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+    args = fit_args(data, *FEW_STEPS, "--model.init_from", str(source), config="finetune.yaml")
+    result = run_cli(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "is of a different model shape" in result.stderr.strip().splitlines()[-1]
