@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: the project folder, the `--data-dir` option, the line naming the
+"""What the benchmark scripts share: the project folder, the `--data_dir` option, the line naming the
 processor and the commit that every script prints with its figures, the CLI-built fit path of a config,
 the whole `fit` command timed, one step clock, and a small HTTP client for the serving benchmark. It
 imports only the standard library until a helper needs more (command_phases.py times the imports)."""
@@ -24,8 +24,10 @@ DATA_VARIABLE = "RNN_LIGHTNING_DATA"
 
 
 def add_data_dir(parser: argparse.ArgumentParser, required: bool = True, purpose: str = "") -> None:
-    """`--data-dir`: the folder holding MNIST/raw/, by default the one in $RNN_LIGHTNING_DATA."""
+    """`--data_dir` (the package's spelling, as in `--data.data_dir`; the scripts' earlier hyphenated one
+    still read): the folder holding MNIST/raw/, by default the one in $RNN_LIGHTNING_DATA."""
     parser.add_argument(
+        "--data_dir",
         "--data-dir",
         default=os.environ.get(DATA_VARIABLE),
         help=f"folder holding MNIST/raw/ (default: ${DATA_VARIABLE}){purpose}",
@@ -42,7 +44,7 @@ def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The script's arguments; a data folder required and given nowhere is one line and exit status 2."""
     args = parser.parse_args()
     if getattr(args, "_data_dir_required", False) and not args.data_dir:
-        parser.error(f"give the folder holding MNIST/raw/ with --data-dir DIR or ${DATA_VARIABLE}=DIR")
+        parser.error(f"give the folder holding MNIST/raw/ with --data_dir DIR or ${DATA_VARIABLE}=DIR")
     return args
 
 

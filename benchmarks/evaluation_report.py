@@ -1,7 +1,7 @@
 """What the test report costs: the test pass over the 10,000 test images with and without gathering the
 report's metrics, then the drawing of its pictures, in one process, alternating, median of N.
 
-    python benchmarks/evaluation_report.py --data-dir DATA [--repeats 5]
+    python benchmarks/evaluation_report.py --data_dir DATA [--repeats 5]
 
 "Without" is the test step as it was before the report: the model's forward, loss and accuracy only.
 Last, how the pictures reach TensorBoard: their PNG bytes as written (`add_png`) against decoding

@@ -1,13 +1,13 @@
 """Latency per image of the exported ONNX file under ONNX Runtime (CPU) beside the same checkpoint in
 PyTorch eager mode (`DigitReader.read`, what `serve` runs), at batch 1 and 16, measured side by side.
 
-    python benchmarks/export_latency.py [--ckpt PATH] [--threads 1] [--repeats 21] [--data-dir DATA]
+    python benchmarks/export_latency.py [--ckpt_path PATH] [--threads 1] [--repeats 21] [--data_dir DATA]
 
 The two take turns: each round times a run of calls of one, then of the other, on the same MNIST test
 images (random ones without the data), and the figure is the median round, so that a burst of load from
 elsewhere on a shared machine slows a few rounds of both rather than all of one. Both answer the same
 question: the ten probabilities and those after each row (their difference is printed too). Without
-`--ckpt` it exports a freshly initialised default model (LSTM 128 on rows: speed does not depend on the
+`--ckpt_path` it exports a freshly initialised default model (LSTM 128 on rows: speed does not depend on the
 weights). Prints the processor, the commit, the versions and the load average around the run.
 """
 
@@ -70,14 +70,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--ckpt", help="checkpoint to export (default: an untrained default model)")
+    parser.add_argument(
+        "--ckpt_path", "--ckpt", help="checkpoint to export (default: an untrained default model)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads of each runtime (serve's default: 1)")
     parser.add_argument("--repeats", type=int, default=21, help="rounds of each at each batch size")
     add_data_dir(parser, required=False, purpose="; MNIST test images, else random ones")
     args = parse(parser)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
-        checkpoint = Path(args.ckpt) if args.ckpt else make_checkpoint(Path(folder))
+        checkpoint = Path(args.ckpt_path) if args.ckpt_path else make_checkpoint(Path(folder))
         reader = DigitReader(checkpoint)
         graph = ExportedReader(reader)
         model = onnx_bytes(trace(graph, "uint8"), graph.output_names, metadata(reader, graph, "uint8"))

@@ -16,5 +16,5 @@ if [ -z "$data_dir" ]; then
 fi
 python -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(0))"
 # fit_wall is trainer.fit as a whole (data set-up and the 23 validations included).
-python benchmarks/speedups.py --data-dir "$data_dir" --variants fp32 bf16 2>/dev/null | tail -6
-python benchmarks/throughput.py --data-dir "$data_dir" --steps 400 --warmup 20 --repeats 5 2>/dev/null
+python benchmarks/speedups.py --data_dir "$data_dir" --variants fp32 bf16 2>/dev/null | tail -6
+python benchmarks/throughput.py --data_dir "$data_dir" --steps 400 --warmup 20 --repeats 5 2>/dev/null

@@ -1,7 +1,7 @@
 """Where the fit path's fixed cost per step comes from: the pieces behind docs/performance.md and
 docs/time_to_accuracy.md, each timed on its own.
 
-    python benchmarks/overhead.py --data-dir DATA [--json]
+    python benchmarks/overhead.py --data_dir DATA [--json]
 
 1. Gathering a batch of 128 images from the uint8 split held in memory: `images[index]` against
    `images.index_select(0, index)`, the same rows; and reordering a batch of 128 pixel sequences for

@@ -1,6 +1,6 @@
 """The README's results table: each config's whole `fit` command, timed, with its test accuracy.
 
-    python benchmarks/results.py --data-dir DATA [--only default tuned]
+    python benchmarks/results.py --data_dir DATA [--only default tuned]
 
 Each command runs as a person types it (progress bar off), in a fresh process and folder, one after
 the other; it prints one table row per config with the command, the whole command's wall time, and the

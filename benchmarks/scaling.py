@@ -1,6 +1,6 @@
 """How training cost grows with the work: samples/s and peak memory against batch size and sequence length.
 
-    python benchmarks/scaling.py --data-dir DATA [--json]
+    python benchmarks/scaling.py --data_dir DATA [--json]
 
 Every point is a short fit of the default model through rnn_lightning's fit path, in a fresh process of
 its own so that its peak resident memory (ru_maxrss: Python, torch, MNIST in memory, and training) is
@@ -67,7 +67,7 @@ def main() -> None:
         return
     results = []
     for sequence, batch in POINTS:
-        command = [sys.executable, __file__, "--data-dir", args.data_dir, "--samples", str(args.samples)]
+        command = [sys.executable, __file__, "--data_dir", args.data_dir, "--samples", str(args.samples)]
         output = subprocess.run(
             [*command, "--one", sequence, str(batch)], capture_output=True, text=True, check=True
         ).stdout

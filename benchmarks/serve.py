@@ -1,6 +1,6 @@
 """Serving speed: `rnn_lightning serve` under load from wrk, beside two plain FastAPI servers.
 
-    python benchmarks/serve.py [--ckpt PATH] [--duration 10] [--connections 64] [--data-dir DATA]
+    python benchmarks/serve.py [--ckpt_path PATH] [--duration 10] [--connections 64] [--data_dir DATA]
 
 Each server is started in its own process on a free loopback port and loaded by Debian's `wrk` (a Python
 client tops out near 440 requests/s here and would measure itself) with 64 connections for a fixed
@@ -18,7 +18,7 @@ duration, posting one 28x28 MNIST digit as JSON `{"pixels": ...}`, the page's re
 Each is loaded for 3 s first, uncounted (a warm-up: every worker process up). It prints requests/s, p50
 and p99 latency and failed requests for each, and the ratio to the ceiling
 measured in the same run; then the cost of each piece of one request, measured in this process. Without
-`--ckpt` it serves a freshly initialised default model (speed does not depend on the weights).
+`--ckpt_path` it serves a freshly initialised default model (speed does not depend on the weights).
 """
 
 import argparse
@@ -190,7 +190,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--ckpt", type=Path, help="checkpoint to serve (default: an untrained default model)")
+    parser.add_argument(
+        "--ckpt_path", "--ckpt", type=Path, help="checkpoint to serve (default: an untrained default model)"
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per server")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=1)
@@ -201,7 +203,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        checkpoint = (args.ckpt or make_checkpoint(folder)).resolve()
+        checkpoint = (args.ckpt_path or make_checkpoint(folder)).resolve()
         body_file = folder / "body.json"
         body_file.write_bytes(json.dumps({"pixels": digit_pixels(args.data_dir)}).encode())
         serve = [sys.executable, "-m", "rnn_lightning", "serve", "--ckpt_path", str(checkpoint)]

@@ -1,6 +1,6 @@
 """Faster settings against the faithful fp32 default: full fits, side by side in one process.
 
-    python benchmarks/speedups.py --data-dir DATA [--variants fp32 bf16 compile] [--json]
+    python benchmarks/speedups.py --data_dir DATA [--variants fp32 bf16 compile] [--json]
 
 Each variant is the default config plus a few overrides, fitted for its 10,000 steps of 128 and tested
 on the 10,000 test images. Training samples/s counts the training steps only (the step clock of

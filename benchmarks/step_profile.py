@@ -1,6 +1,6 @@
 """Where a training step of a config goes, per precision, batch size and thread count, on this processor.
 
-    python benchmarks/step_profile.py --data-dir DATA [--config speedrun.yaml]
+    python benchmarks/step_profile.py --data_dir DATA [--config speedrun.yaml]
         [--precisions bf16-mixed 32-true] [--batch-sizes 96 128 160 192] [--threads 2 1]
         [--steps 60] [--rounds 4] [--pytorch-kernels] [--json]
     ONEDNN_MAX_CPU_ISA=AVX512_CORE python benchmarks/step_profile.py ...   (oneDNN as on a CPU without

@@ -1,7 +1,7 @@
 """Training throughput of rnn_lightning's fit path against a bare PyTorch loop, side by side in one process.
 
-    python benchmarks/throughput.py --data-dir DATA [--steps 400] [--repeats 5] [--json]
-    python benchmarks/throughput.py --data-dir DATA --hidden-size 2 --batch-size 8   (kernels of no weight)
+    python benchmarks/throughput.py --data_dir DATA [--steps 400] [--repeats 5] [--json]
+    python benchmarks/throughput.py --data_dir DATA --hidden-size 2 --batch-size 8   (kernels of no weight)
 
 Both paths train the default model (LSTM 128, TF initialisation, SGD 0.001, batch 128) on the same
 in-memory MNIST rows. (a) is `python -m rnn_lightning fit --config configs/default.yaml` as built by the
@@ -128,7 +128,7 @@ def time_interleaved(args, bare: BareLoop, extra: list[str]) -> tuple[float, flo
 def peak_memory_mib(args, path: str, steps: int = 50) -> float:
     """Peak resident memory of a fresh process that trains `steps` steps of one path alone (PyTorch and
     Lightning, imported by both, included); where the two differ is what a path adds."""
-    command = [sys.executable, __file__, "--memory-of", path, "--data-dir", args.data_dir]
+    command = [sys.executable, __file__, "--memory-of", path, "--data_dir", args.data_dir]
     command += ["--batch-size", str(args.batch_size), "--steps", str(steps), "--warmup", "0"]
     command += ["--hidden-size", str(args.hidden_size)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -1,6 +1,6 @@
 """Time to accuracy: the whole `fit` command of a config, as a person runs it, over several seeds.
 
-    python benchmarks/time_to_accuracy.py --data-dir DATA [--seeds 1 2 3] [--tuned] [--precision 32-true]
+    python benchmarks/time_to_accuracy.py --data_dir DATA [--seeds 1 2 3] [--tuned] [--precision 32-true]
         [--against="--data.batch_size 192 --trainer.max_steps 1722"] [--bare-steps 429]
 
 For seeds 1-10 and then the config's own seed (the command as typed) it runs `python -m rnn_lightning fit

@@ -1,7 +1,7 @@
 """The serving page's screenshots in docs/: a 7 drawn with the mouse, as the browser test draws it, the
 pointer on one row of the reading, at a desktop and a phone width, in Debian's Chromium.
 
-    python scripts/page_screenshots.py --ckpt PATH [--row 18] [--out docs]
+    python scripts/page_screenshots.py --ckpt_path PATH [--row 18] [--out docs]
 
 Writes `serve_page.png` (1280 px wide) and `serve_page_phone.png` (390 px) and prints what they show.
 """
@@ -22,7 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--ckpt", type=Path, required=True)
+    parser.add_argument("--ckpt_path", "--ckpt", type=Path, required=True)
     parser.add_argument("--row", type=int, default=18, help="the row under the pointer, 1 to 28")
     parser.add_argument("--out", type=Path, default=PROJECT / "docs")
     args = parser.parse_args()
@@ -30,7 +30,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory() as folder,
-        running_server(args.ckpt.resolve(), Path(folder)) as (base, _),
+        running_server(args.ckpt_path.resolve(), Path(folder)) as (base, _),
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

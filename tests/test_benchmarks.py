@@ -78,6 +78,30 @@ def test_the_data_folder_comes_from_the_environment_and_nothing_is_hard_coded(mo
         assert path.name == "common.py" or "PROJECT = " not in text, path.name
 
 
+def test_the_scripts_spell_their_options_as_the_package_does(monkeypatch):
+    """`--data_dir` and `--ckpt_path`, as `--data.data_dir` and `--ckpt_path`; the earlier `--data-dir`
+    and `--ckpt` still read, written nowhere in benchmarks/ or scripts/ but in the parser's alias."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import argparse
+
+    import common
+
+    parser = argparse.ArgumentParser()
+    common.add_data_dir(parser)
+    for spelling in ("--data_dir", "--data-dir"):
+        monkeypatch.setattr(sys, "argv", ["x", spelling, "/given"])
+        assert common.parse(parser).data_dir == "/given"
+    for path in [*BENCHMARKS.iterdir(), *(BENCHMARKS.parent / "scripts").iterdir()]:
+        if path.suffix not in (".py", ".sh"):
+            continue
+        text = (
+            path.read_text()
+            .replace('"--data_dir",\n        "--data-dir"', "")
+            .replace('"--ckpt_path", "--ckpt"', "")
+        )
+        assert "--data-dir" not in text and not re.search(r"--ckpt\b(?!_)", text), path.name
+
+
 def test_the_processor_line_and_the_commit_never_crash_outside_a_clone(tmp_path):
     """common.py copied out of the clone: the commit is "unknown"; the processor line names the model,
     the cores and both bf16 flags."""
@@ -123,7 +147,7 @@ def test_time_to_accuracy_sets_each_command_against_the_bare_epochs_either_side(
     data = make_fake_mnist(tmp_path / "data")
     fit = "--trainer.max_steps 3 --trainer.val_check_interval 3 --data.batch_size 16"
     result = run(
-        "time_to_accuracy.py", "--data-dir", str(data), "--seeds", "1", "--no-own-seed",
+        "time_to_accuracy.py", "--data_dir", str(data), "--seeds", "1", "--no-own-seed",
         "--bare-steps", "3", f"--options={fit}", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
