@@ -36,7 +36,11 @@ from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 from rnn_lightning.training.precision_choice import AUTO, auto_precision, auto_precision_line
-from rnn_lightning.training.schedules import CosineAnnealingLR
+from rnn_lightning.training.schedules import (
+    CosineAnnealingLR,
+    fit_cosine_to_the_run,
+    fit_one_cycle_to_the_run,
+)
 from rnn_lightning.training.trainer import Trainer
 from rnn_lightning.workarounds.null_profiler import NullProfiler
 from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gpus
@@ -244,51 +248,6 @@ def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, chec
     saved = checkpoint.get("datamodule_hyper_parameters") or {}
     reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
     return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
-
-
-def fit_one_cycle_to_the_run(config) -> None:
-    """A one-cycle schedule without `total_steps` spans the run's `trainer.max_steps`; one shorter than
-    the run is one clear line now rather than torch's error in the middle of training."""
-    scheduler = config.get("lr_scheduler")
-    if scheduler is None or not str(scheduler.get("class_path", "")).endswith("OneCycleLR"):
-        return
-    arguments, max_steps = scheduler.init_args, config.trainer.max_steps
-    if arguments.get("total_steps") is None and arguments.get("epochs") is None:
-        if max_steps is None or max_steps < 1:
-            raise UserInputError("lr_scheduler OneCycleLR needs total_steps, or trainer.max_steps to span")
-        arguments["total_steps"] = max_steps
-    elif arguments.get("total_steps") is not None and max_steps and max_steps > arguments["total_steps"]:
-        raise UserInputError(
-            f"lr_scheduler OneCycleLR spans {arguments['total_steps']} steps but trainer.max_steps is "
-            f"{max_steps}; leave total_steps out to span the run"
-        )
-
-
-COSINE = {"rnn_lightning.CosineAnnealingLR", "rnn_lightning.training.schedules.CosineAnnealingLR"}
-
-
-def fit_cosine_to_the_run(config) -> bool:
-    """`rnn_lightning.CosineAnnealingLR` without `T_max` spans the run: `trainer.max_epochs` epochs,
-    stepped once an epoch (LightningCLI's way), or, in a run bounded by `trainer.max_steps` alone, that
-    many steps, stepped every step. Returns whether it is stepped every step. An explicit `T_max` is kept
-    (PyTorch's own class, which requires it, is left to LightningCLI as it is)."""
-    scheduler = config.get("lr_scheduler")
-    if scheduler is None or str(scheduler.get("class_path", "")) not in COSINE:
-        return False
-    arguments, trainer = scheduler.init_args, config.trainer
-    epochs = trainer.max_epochs if trainer.max_epochs not in (None, -1) else None
-    steps = trainer.max_steps if trainer.max_steps not in (None, -1) else None
-    if epochs is None and steps is not None:
-        if arguments.get("T_max") is None:
-            arguments["T_max"] = steps
-        return True
-    if arguments.get("T_max") is None:
-        if epochs is None:
-            raise UserInputError(
-                "lr_scheduler CosineAnnealingLR needs T_max, or trainer.max_epochs or max_steps to span"
-            )
-        arguments["T_max"] = epochs
-    return False
 
 
 def is_progress_bar(callback_config: object) -> bool:
