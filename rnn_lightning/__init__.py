@@ -5,8 +5,10 @@
     checkpointing/ what a fit writes (the final step, Ctrl-C, never NaN) and how commands read it
     training/    callbacks of a fit: the tutorial's report, the NaN guard, Ctrl-C
     report/      what a test or a prediction leaves: metrics, pictures, CSV files
-    serving/     `serve`: the HTTP app, its batcher and page
-    cli/         the command line and its start-up
+    serving/     `serve`: the HTTP app, its contract, its batcher and page
+    export/      `export`: a checkpoint as one ONNX or torch.export file that reads digits
+    cli/         the command line, its parsers and the table of renamed class paths
+    program.py, errors.py, garbage_collector.py: the command's name, its one-line errors, its start-up
     workarounds/ each place that leans on another library's internals, with its upstream issue
 
 The classes that configs name are imported on first use (PEP 562), so that `python -m rnn_lightning`

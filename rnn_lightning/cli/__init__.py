@@ -1,1 +1,2 @@
-"""The command line: LightningCLI with the tutorial's subcommands, `serve` beside them, and its start-up."""
+"""The command line: LightningCLI with the tutorial's subcommands, `serve` and `export` beside them, and its
+start-up."""

@@ -27,7 +27,7 @@ CALIBRATION_BINS = 15  # torchmetrics' default for the expected calibration erro
 MISTAKES_SHOWN = 24
 
 
-class AccuracyByPoint(Metric):
+class AccuracyByRow(Metric):
     """Accuracy of the answer read off after each of `points` reading points (rows read so far)."""
 
     full_state_update = False
@@ -160,7 +160,7 @@ class EvaluationInsights(nn.Module):
         )
         self.reliability = ReliabilityBins()
         self.mistakes = WorstMistakes()
-        self.by_point = AccuracyByPoint() if reads_in_order else None
+        self.by_point = AccuracyByRow() if reads_in_order else None
         # Inside the network, row by row: a bidirectional one has no reading in order, a plain RNN no gates.
         self.gates = GatesByRow(cell, num_layers) if reads_in_order and GATE_NAMES[cell] else None
         self.memory = MemoryByDigit(num_classes, units) if reads_in_order else None

@@ -1,6 +1,6 @@
 """Workaround: say in `--help` what each subcommand does and what this project means by an argument
 Lightning describes (`--ckpt_path last`), give such an argument this project's default (`test --verbose`,
-Lightning's table of metrics, off), and list `serve` beside Lightning's own subcommands.
+Lightning's table of metrics, off), and list `serve` and `export` beside Lightning's own subcommands.
 
 LightningCLI lists its subcommands with the first line of the Trainer method's docstring ("Runs the
 full optimization routine.") and each method argument with the Trainer's docstring, and has no public

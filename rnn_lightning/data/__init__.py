@@ -1,0 +1,1 @@
+"""The data: MNIST (or Fashion-MNIST) as sequences in a LightningDataModule, image files, labelled folders."""
