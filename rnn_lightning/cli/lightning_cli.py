@@ -22,8 +22,9 @@ from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.model.classifier import SequenceClassifier
-from rnn_lightning.report.accuracy_lines import ImagesMeasured, stage_report
+from rnn_lightning.report.accuracy_lines import ImagesMeasured, folder_line, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
+from rnn_lightning.report.fine_tuning_start import FineTuningStart
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
@@ -171,7 +172,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
         if advice := bf16_advice(self.trainer.precision, on_cpu):
             print_once(f"{program_name()}: {advice}", file=sys.stderr)
-        self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
+        self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport(), FineTuningStart())
         watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
     def before_validate(self) -> None:
@@ -226,7 +227,7 @@ def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodu
     with datamodule.testing_on("holdout"):
         results = trainer.test(model, datamodule=datamodule, verbose=False)
     name = datamodule.hparams.train_folder
-    print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} (folder {name}, {len(folder)} images)")
+    print_once(folder_line(name, results[0]["test/acc"], len(folder)))
 
 
 READING_HPARAMS = ("dataset", "sequence", "permutation_seed")

@@ -49,6 +49,11 @@ def accuracy_lines(stage: str, accuracy: float, images: int, first_images: float
     return lines
 
 
+def folder_line(folder: str, accuracy: float, images: int) -> str:
+    """The line of a test on the held-out part of fit's `data.train_folder`."""
+    return f"Testing Accuracy: {accuracy:.4f} (folder {folder}, {images} images)"
+
+
 def reads_the_dataset_test_set(datamodule) -> bool:
     """Whether the test split is the dataset's own test set, where the tutorial's first-128 figure means
     what it meant there (not a labelled folder of one's own, where the data module has one)."""
