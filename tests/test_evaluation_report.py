@@ -13,7 +13,7 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 from torchvision.datasets import MNIST
 
 from rnn_lightning.cli.main import main
-from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
+from rnn_lightning.report.metrics import EvaluationInsights, ReliabilityBins, WorstMistakes
 from rnn_lightning.serving.reader import DigitReader
 from tests.conftest import CONFIGS, make_fake_mnist, validation_batches
 
@@ -152,6 +152,18 @@ def test_reliability_bins_measure_torchmetrics_calibration_error():
     result = bins.compute()
     assert float(result["ece"]) == pytest.approx(float(expected), abs=1e-6)
     assert result["count"].sum() == 500
+
+
+def test_a_test_with_a_single_mistake_reports_it_as_one_of_a_list():
+    """torchmetrics squeezes a one-element result to 0-d; a held-out folder of 359 with one mistake then
+    crashed the report (`len() of a 0-d tensor`)."""
+    insights = EvaluationInsights(num_classes=10, reads_in_order=False)
+    labels = torch.arange(4)
+    logits = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 5]), 10).float() * 5
+    insights.update(logits, labels, torch.rand(4, 28, 28), None)
+    mistakes = insights.compute().mistakes
+    assert [len(mistakes[name]) for name in ("labels", "predicted", "probability", "inputs")] == [1] * 4
+    assert mistakes["labels"].tolist() == [3] and mistakes["predicted"].tolist() == [5]
 
 
 def test_worst_mistakes_are_the_most_confident_wrong_answers_of_all_batches():
