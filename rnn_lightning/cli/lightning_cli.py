@@ -239,7 +239,18 @@ def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, chec
     `predict --ckpt_path P --data.predict_path ...` needs no `--config` for a `pixels` or Fashion model."""
     saved = checkpoint.get("datamodule_hyper_parameters") or {}
     reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
-    return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
+    if not reading:
+        return config
+    given = config[subcommand].get("data") or {}
+    differs = [key for key, value in reading.items() if key in given and given[key] != value]
+    if differs:  # a config or an option named another way of reading: the checkpoint's wins, said once
+        print(
+            f"Reading images as the checkpoint was trained: {', '.join(differs)} as the checkpoint's, "
+            "not as given",
+            file=sys.stderr,
+            flush=True,
+        )
+    return parser.parse_object({subcommand: {"data": reading}}, config)
 
 
 def fit_one_cycle_to_the_run(config) -> None:
