@@ -62,7 +62,15 @@ def test_one_ctrl_c_stops_pytest_with_its_summary(tmp_path):
     }
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_interrupted.py"]
     process = subprocess.Popen(
-        command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # A terminal's pytest starts with Ctrl-C at its default; an ignored SIGINT (an earlier test of the
+        # suite may leave it so) is inherited through exec, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 300
