@@ -53,6 +53,14 @@ def test_after_the_interrupt():
 """
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child before exec: SIGINT at its default and not blocked, as a terminal's pytest starts. An
+    ignored or blocked SIGINT (an earlier test of the suite may leave one so) is inherited through exec,
+    and Python then never raises KeyboardInterrupt: red in the full run, green alone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_one_ctrl_c_stops_pytest_with_its_summary(tmp_path):
     (tmp_path / "test_interrupted.py").write_text(TESTS)
     (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n")
@@ -68,9 +76,7 @@ def test_one_ctrl_c_stops_pytest_with_its_summary(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        # A terminal's pytest starts with Ctrl-C at its default; an ignored SIGINT (an earlier test of the
-        # suite may leave it so) is inherited through exec, and Python then never raises KeyboardInterrupt.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         deadline = time.monotonic() + 300
