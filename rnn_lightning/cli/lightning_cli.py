@@ -243,13 +243,9 @@ def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, chec
         return config
     given = config[subcommand].get("data") or {}
     differs = [key for key, value in reading.items() if key in given and given[key] != value]
-    if differs:  # a config or an option named another way of reading: the checkpoint's wins, said once
-        print(
-            f"Reading images as the checkpoint was trained: {', '.join(differs)} as the checkpoint's, "
-            "not as given",
-            file=sys.stderr,
-            flush=True,
-        )
+    if differs:  # the config (or its defaults) named another way of reading: the checkpoint's wins, said
+        used = ", ".join(f"{key} {reading[key]!r}" for key in differs)
+        print(f"Reading images as the checkpoint was trained: {used}", file=sys.stderr, flush=True)
     return parser.parse_object({subcommand: {"data": reading}}, config)
 
 
