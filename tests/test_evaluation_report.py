@@ -14,7 +14,7 @@ from torchvision.datasets import MNIST
 
 from rnn_lightning.cli.main import main
 from rnn_lightning.model.reading import DigitReader
-from rnn_lightning.report.metrics import ReliabilityBins, WorstMistakes
+from rnn_lightning.report.metrics import EvaluationInsights, ReliabilityBins, WorstMistakes
 from tests.conftest import CONFIGS, make_fake_mnist, validation_batches
 
 FIGURES = ("confusion_matrix", "errors", "accuracy_by_row", "calibration", "gates_by_row", "memory_by_digit")
@@ -150,6 +150,18 @@ def test_reliability_bins_measure_torchmetrics_calibration_error():
     result = bins.compute()
     assert float(result["ece"]) == pytest.approx(float(expected), abs=1e-6)
     assert result["count"].sum() == 500
+
+
+def test_a_test_with_a_single_mistake_reports_it_as_one_of_a_list():
+    """torchmetrics squeezes a one-element result to 0-d; a held-out folder of 359 with one mistake then
+    crashed the report (`len() of a 0-d tensor`)."""
+    insights = EvaluationInsights(num_classes=10, reads_in_order=False)
+    labels = torch.arange(4)
+    logits = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 5]), 10).float() * 5
+    insights.update(logits, labels, torch.rand(4, 28, 28), None)
+    mistakes = insights.compute().mistakes
+    assert [len(mistakes[name]) for name in ("labels", "predicted", "probability", "inputs")] == [1] * 4
+    assert mistakes["labels"].tolist() == [3] and mistakes["predicted"].tolist() == [5]
 
 
 def test_worst_mistakes_are_the_most_confident_wrong_answers_of_all_batches():

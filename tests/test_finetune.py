@@ -14,8 +14,17 @@ def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
     # a learning rate of zero: the run's weights must then be the source's, to the bit
     frozen = ["--lr_scheduler.max_lr", "0", "--optimizer.weight_decay", "0"]
     args = fit_args(data, *FEW_STEPS, *frozen, "--model.init_from", str(source), config="finetune.yaml")
-    result = run_cli(*args, "--data.train_folder", str(folder), cwd=tmp_path)
+    result = run_cli(*args, "--data.train_folder", str(folder), "--test_after_fit", "true", cwd=tmp_path)
     assert f"Starting from the weights of {source} (step 5)" in result.stderr
+    # what it starts from, before the first step, on the very sets measured after: unchanged weights,
+    # the same figures
+    lines = result.stdout.splitlines()
+    before = [
+        line.split(":", 1)[1] for line in lines if line.startswith("Testing Accuracy before fine-tuning:")
+    ]
+    after = [line.split(":", 1)[1] for line in lines if line.startswith("Testing Accuracy:")]
+    assert lines.index("Optimization Finished!") > 1 and len(before) == 2
+    assert before == [after[0], after[-1]] and "(folder " in before[1]
     step, weights = checkpoint_weights(
         tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
     )

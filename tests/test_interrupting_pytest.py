@@ -53,6 +53,14 @@ def test_after_the_interrupt():
 """
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child before exec: SIGINT at its default and not blocked, as a terminal's pytest starts. An
+    ignored or blocked SIGINT (an earlier test of the suite may leave one so) is inherited through exec,
+    and Python then never raises KeyboardInterrupt: red in the full run, green alone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_one_ctrl_c_stops_pytest_with_its_summary(tmp_path):
     (tmp_path / "test_interrupted.py").write_text(TESTS)
     (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n")
@@ -62,7 +70,13 @@ def test_one_ctrl_c_stops_pytest_with_its_summary(tmp_path):
     }
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_interrupted.py"]
     process = subprocess.Popen(
-        command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         deadline = time.monotonic() + 300

@@ -1,8 +1,8 @@
 """Silences, one by one, the lines that Lightning and PyTorch print on every run but that say nothing
 about it; every other warning still shows. (The fourth, "The dirpath has changed...", is not triggered:
 see `FinalStepCheckpoint.load_state_dict`.) Unless `--verbose` (`verbosity.py`), Lightning's start-up
-lines go too: the devices, the seed and the checkpoint being restored; its model summary and its table of
-test metrics are off by the CLI's defaults instead (`lightning_cli.py`)."""
+lines go too: the devices, the seed, the mixed precision and the checkpoint being restored; its model
+summary and its table of test metrics are off by the CLI's defaults instead (`lightning_cli.py`)."""
 
 import logging
 import re
@@ -20,6 +20,8 @@ START_UP_LINES = {
         "HPU available: ",
         "Restoring states from the checkpoint path at ",  # test, validate, predict and a resumed fit
         "Loaded model weights from the checkpoint at ",  # test, validate, predict
+        "Using bfloat16 Automatic Mixed Precision",  # the precision chosen: the run's config.yaml says it
+        "Using 16bit Automatic Mixed Precision",
     ),
     "lightning.fabric.utilities.seed": ("Seed set to ",),  # LightningCLI calls seed_everything verbosely
     "lightning.pytorch.accelerators.cuda": ("LOCAL_RANK: ",),  # "LOCAL_RANK: 0 - CUDA_VISIBLE_DEVICES: [0]"

@@ -28,8 +28,9 @@ from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.garbage_collector import resume_collection
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.program import program_name
-from rnn_lightning.report.accuracy_lines import ImagesMeasured, stage_report
+from rnn_lightning.report.accuracy_lines import ImagesMeasured, folder_line, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
+from rnn_lightning.report.fine_tuning_start import FineTuningStart
 from rnn_lightning.report.predictions import PredictionReport
 from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
@@ -180,7 +181,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         on_cpu = isinstance(self.trainer.accelerator, CPUAccelerator)
         if advice := bf16_advice(self.trainer.precision, on_cpu):
             print_once(f"{program_name()}: {advice}", file=sys.stderr)
-        self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport())
+        self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport(), FineTuningStart())
         watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
     def before_validate(self) -> None:
@@ -235,7 +236,7 @@ def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodu
     with datamodule.testing_on("holdout"):
         results = trainer.test(model, datamodule=datamodule, verbose=False)
     name = datamodule.hparams.train_folder
-    print_once(f"Testing Accuracy: {results[0]['test/acc']:.4f} (folder {name}, {len(folder)} images)")
+    print_once(folder_line(name, results[0]["test/acc"], len(folder)))
 
 
 READING_HPARAMS = ("dataset", "sequence", "permutation_seed")
@@ -247,7 +248,14 @@ def adopt_reading(parser: LightningArgumentParser, config, subcommand: str, chec
     `predict --ckpt_path P --data.predict_path ...` needs no `--config` for a `pixels` or Fashion model."""
     saved = checkpoint.get("datamodule_hyper_parameters") or {}
     reading = {key: saved[key] for key in READING_HPARAMS if key in saved}
-    return parser.parse_object({subcommand: {"data": reading}}, config) if reading else config
+    if not reading:
+        return config
+    given = config[subcommand].get("data") or {}
+    differs = [key for key, value in reading.items() if key in given and given[key] != value]
+    if differs:  # the config (or its defaults) named another way of reading: the checkpoint's wins, said
+        used = ", ".join(f"{key} {reading[key]!r}" for key in differs)
+        print(f"Reading images as the checkpoint was trained: {used}", file=sys.stderr, flush=True)
+    return parser.parse_object({subcommand: {"data": reading}}, config)
 
 
 def is_progress_bar(callback_config: object) -> bool:

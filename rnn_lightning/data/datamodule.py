@@ -296,15 +296,18 @@ class MNISTDataModule(L.LightningDataModule):
         seed = torch.initial_seed() % 2**31
         return self.trainer.strategy.broadcast(seed) if self.trainer is not None else seed
 
+    def batch_size_of(self, split: str) -> int:
+        """The batch size of `split`'s loader: `eval_batch_size` for every split but `train`, if set."""
+        if split != "train" and self.hparams.eval_batch_size is not None:
+            return self.hparams.eval_batch_size
+        return self.hparams.batch_size
+
     def _loader(self, name: str, shuffle: bool) -> InMemoryBatches:
         images, labels = self._splits[name]
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
-        batch_size = self.hparams.batch_size
-        if name != "train" and self.hparams.eval_batch_size is not None:
-            batch_size = self.hparams.eval_batch_size
         order = BatchOrder(
             len(images),
-            batch_size,
+            self.batch_size_of(name),
             shuffle=shuffle,
             seed=self._shuffle_seed() if shuffle else 0,
             rank=rank,

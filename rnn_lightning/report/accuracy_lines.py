@@ -1,6 +1,7 @@
 """The tutorial's kind of result line, which `fit` (its test after training), `test` and `validate` print on
 stdout: `Testing Accuracy: 0.8814 (10000 test images)`, and the tutorial's own first-128 figure."""
 
+from contextlib import nullcontext
 from typing import Any
 
 import lightning as L
@@ -49,6 +50,11 @@ def accuracy_lines(stage: str, accuracy: float, images: int, first_images: float
     return lines
 
 
+def folder_line(folder: str, accuracy: float, images: int) -> str:
+    """The line of a test on the held-out part of fit's `data.train_folder`."""
+    return f"Testing Accuracy: {accuracy:.4f} (folder {folder}, {images} images)"
+
+
 def reads_the_dataset_test_set(datamodule) -> bool:
     """Whether the test split is the dataset's own test set, where the tutorial's first-128 figure means
     what it meant there (not a labelled folder of one's own, where the data module has one)."""
@@ -56,16 +62,33 @@ def reads_the_dataset_test_set(datamodule) -> bool:
 
 
 @torch.no_grad()
-def tutorial_test_accuracy(model, datamodule) -> float:
-    """Accuracy on the first 128 test images, the tutorial's own test figure."""
-    images, labels = datamodule.split("test")
-    images, labels = images[:TUTORIAL_TEST_IMAGES], labels[:TUTORIAL_TEST_IMAGES]
+def split_accuracy(
+    model, datamodule, split: str, count: int | None = None, trainer=None
+) -> tuple[float, int]:
+    """The accuracy of `model` on the first `count` images of the data module's `split` (all of them:
+    None), in `trainer`'s precision where one is given, and the number of images measured."""
+    images, labels = datamodule.split(split)
+    images, labels = images[:count], labels[:count]
+    batch = datamodule.batch_size_of(split)
+    context = trainer.precision_plugin.forward_context() if trainer is not None else nullcontext()
     was_training = model.training
     model.eval()
-    logits = model(datamodule.to_sequence(images).to(model.device))
+    with context:
+        predicted = torch.cat(
+            [
+                model(datamodule.to_sequence(images[start : start + batch].to(model.device))).argmax(-1)
+                for start in range(0, len(images), batch)
+            ]
+        )
     model.train(was_training)
-    accuracy = multiclass_accuracy(logits, labels.to(model.device), logits.shape[-1], average="micro")
-    return accuracy.item()
+    classes = int(model.hparams.num_classes)
+    accuracy = multiclass_accuracy(predicted, labels.to(predicted.device), classes, average="micro")
+    return accuracy.item(), len(images)
+
+
+def tutorial_test_accuracy(model, datamodule) -> float:
+    """Accuracy on the first 128 test images, the tutorial's own test figure."""
+    return split_accuracy(model, datamodule, "test", TUTORIAL_TEST_IMAGES)[0]
 
 
 def stage_report(stage: str, trainer: L.Trainer, model, datamodule, measured: ImagesMeasured) -> list[str]:

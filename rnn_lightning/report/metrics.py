@@ -195,7 +195,10 @@ class EvaluationInsights(nn.Module):
             confusion=self.confusion.compute(),
             per_class=self.per_class.compute(),
             reliability=self.reliability.compute(),
-            mistakes=self.mistakes.compute(),
+            # torchmetrics squeezes a one-element result to 0-d: one mistake must stay a list of one
+            mistakes={
+                name: v.reshape(1) if v.dim() == 0 else v for name, v in self.mistakes.compute().items()
+            },
             accuracy_by_point=None if self.by_point is None else self.by_point.compute(),
             gates=None if self.gates is None else self.gates.compute(),
             gate_names=() if self.gates is None else tuple(self.gates.names),

@@ -3,13 +3,20 @@ Lightning's log lines are written above the bar, not after it."""
 
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 
 from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
+from tqdm import TqdmWarning
 from typing_extensions import override
+
+# tqdm.contrib imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns "IProgress not found";
+# this bar is tqdm's plain one on stderr wherever it runs, never the notebook widget that warning is about.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
 LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 
