@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import partial
 from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -30,7 +31,9 @@ from rnn_lightning.errors import UserInputError, first_line
 from rnn_lightning.garbage_collector import freeze_server_startup
 from rnn_lightning.model.reading import NOT_IN_ORDER, DigitReader
 from rnn_lightning.serving.batcher import DynamicBatcher
+from rnn_lightning.serving.bodies import error, limited_body
 from rnn_lightning.serving.contract import HEALTH_RESPONSES, PREDICT_OPENAPI, PREDICT_RESPONSES, PixelsRequest
+from rnn_lightning.serving.corrections import corrections_router
 from rnn_lightning.serving.settings import ServeSettings
 
 SERVER_LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log of the server's errors, on stderr
@@ -116,14 +119,7 @@ def inside_wanted(request: Request) -> bool:
 
 async def request_image(request: Request, limit: int) -> Tensor:
     """JSON pixels, a multipart upload (field `file`) or a raw image file, in MNIST's form."""
-    too_large = HTTPException(413, f"the upload is over the {limit:,}-byte limit")
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise too_large
-    body = bytearray()  # grows in place: `bytes +=` would copy the whole body at every chunk
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
+    body = await limited_body(request, limit)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         return json_to_image(body)
@@ -157,10 +153,6 @@ def json_to_image(body: bytes) -> Tensor:
     return torch.from_numpy(np.array(pixels, dtype=np.float32).round().astype(np.uint8))
 
 
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status)
-
-
 def create_app(checkpoint: str, settings: ServeSettings | None = None) -> FastAPI:
     """The app; the model is loaded and the batcher started when its server process starts."""
     settings = settings or ServeSettings()
@@ -171,7 +163,9 @@ def create_app(checkpoint: str, settings: ServeSettings | None = None) -> FastAP
     async def lifespan(app: FastAPI):
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
-        answer = partial(answer_requests, DigitReader(checkpoint, settings.device))
+        reader = DigitReader(checkpoint, settings.device)
+        app.state.classes = reader.network.head.out_features  # what a correction's label may be
+        answer = partial(answer_requests, reader)
         batcher = DynamicBatcher(answer, settings.max_batch_size, settings.batch_timeout)
         async with batcher as app.state.batcher:
             freeze_server_startup()  # what start-up built lives as long as the server (garbage_collector.py)
@@ -219,6 +213,9 @@ def create_app(checkpoint: str, settings: ServeSettings | None = None) -> FastAP
         except Exception as failure:  # the server's fault, never the input's: one line to the client,
             SERVER_LOG.exception("POST /predict answered 500")  # the traceback to the server's stderr
             return error(500, f"the model failed on this image: {first_line(failure)}")
+
+    collect = None if settings.collect is None else Path(settings.collect)
+    app.include_router(corrections_router(collect, settings.max_upload_bytes, refused))  # serve --collect
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exception: HTTPException) -> JSONResponse:

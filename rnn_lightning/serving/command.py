@@ -5,6 +5,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 from rnn_lightning.checkpointing.files import CHECKPOINT_OPTION_HELP, checkpoint_path
@@ -35,6 +36,8 @@ def build_parser(prog: str) -> SuggestingArgumentParser:
     option("--accelerator", default="auto", help=accelerators)
     upload = DEFAULTS.max_upload_bytes / MEGABYTE
     option("--max_upload_mb", type=float, default=upload, help="Larger uploads are answered 413.")
+    collect = "Show the page's 'Wrong? It is a ...' buttons and save each correction as DIR/<digit>/*.png."
+    option("--collect", metavar="DIR", help=collect)
     return parser
 
 
@@ -79,14 +82,19 @@ def serve(args: list[str], prog: str) -> int:
         raise UserInputError("--batch_timeout and --threads must not be negative, --max_upload_mb positive")
     kind = DigitReader(path).to_sequence.kind  # a bad checkpoint fails here, in one line
     device = torch_device(options.accelerator)
+    collect = None if options.collect is None else Path(options.collect).resolve()
+    if collect is not None and collect.exists() and not collect.is_dir():  # made at the first correction
+        raise UserInputError(f"--collect {options.collect}: not a folder")
     check_port(options.host, options.port)
     settings = ServeSettings(
         device, options.max_batch_size, options.batch_timeout, options.threads,
-        int(options.max_upload_mb * MEGABYTE))  # fmt: skip
+        int(options.max_upload_mb * MEGABYTE), None if collect is None else str(collect))  # fmt: skip
     settings_to_environment(str(Path(path).resolve()), settings)
     shown = f"[{options.host}]" if ":" in options.host else options.host
     print(f"Serving {path} ({kind}, {device}, {options.workers} workers) at http://{shown}:{options.port}/"
           "  (POST /predict, its API at /docs; Ctrl-C stops)", flush=True)  # fmt: skip
+    if collect is not None:
+        print(f"Saving the page's corrections in {collect}/<digit>/", file=sys.stderr, flush=True)
     # SIGTERM as Ctrl-C: uvicorn shuts down on either, then raises it again here, where it ends quietly.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):

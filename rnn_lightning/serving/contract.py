@@ -117,3 +117,48 @@ PREDICT_OPENAPI = {
         },
     },
 }
+
+
+class Counts(Contract):
+    """What `GET /corrections` answers: whether corrections are saved and, if so, where and how many
+    images each class's subfolder holds (the page shows its buttons only when they are)."""
+
+    collecting: bool = Field(description="whether serve runs with --collect")
+    folder: str | None = Field(None, description="serve --collect's folder, on the server")
+    counts: list[int] | None = Field(None, description="images in folder/<class>/, in class order")
+
+
+class Saved(Counts):
+    """What `POST /corrections` answers: where the drawing was saved, and the counts after it."""
+
+    saved: str = Field(description="the new file: folder/<label>/<UTC time>-<random>.png")
+    label: int = Field(description="the class it was saved as")
+
+
+NOT_COLLECTING = error_response("serve runs without --collect: corrections are not saved.")
+COUNTS_RESPONSES = {200: {"model": Counts, "description": "The counts."}, 401: PREDICT_RESPONSES[401]}
+SAVED_RESPONSES = {
+    201: {"model": Saved, "description": "Saved, never over another file."},
+    400: error_response("A label that is not a class of the model, or a body that is not an image."),
+    401: PREDICT_RESPONSES[401],
+    404: NOT_COLLECTING,
+    413: PREDICT_RESPONSES[413],
+}
+CORRECTION_OPENAPI = {
+    "parameters": [
+        {
+            "name": "label",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "The image's true class: 0 to classes - 1 (a digit for MNIST).",
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "description": "The image file as drawn (the page sends its canvas as PNG); saved as PNG, "
+        "another format re-encoded. Read by `test --data.test_path` and `fit --data.train_folder` as "
+        "`predict` reads files.",
+        "content": {"image/*": {"schema": BINARY}, "application/octet-stream": {"schema": BINARY}},
+    },
+}

@@ -15,3 +15,4 @@ class ServeSettings:
     batch_timeout: float = 0.002  # dynamic batching: seconds to fill a batch after its first request
     threads: int = 1  # PyTorch threads per server process (0: PyTorch's default)
     max_upload_bytes: int = 4 * MEGABYTE  # larger uploads are answered 413
+    collect: str | None = None  # serve --collect: the folder the page's corrections are saved in (off: None)
