@@ -1,4 +1,4 @@
-"""Commands the README shows, run as shown."""
+"""Commands the README and the docs it links to show, run as shown."""
 
 import json
 import re
@@ -11,11 +11,11 @@ from torchvision.datasets import MNIST
 
 from rnn_lightning.serving.app import create_app
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+SERVING = (Path(__file__).parents[1] / "docs" / "serving.md").read_text()  # the HTTP API, moved from the README
 
 
 def test_the_digit_json_command_makes_what_predict_takes(real_data_dir, trained_checkpoint, tmp_path):
-    (command,) = re.findall(r"^(python -c .*) > digit\.json$", README, flags=re.MULTILINE)
+    (command,) = re.findall(r"^(python -c .*) > digit\.json$", SERVING, flags=re.MULTILINE)
     (tmp_path / "data").symlink_to(real_data_dir)  # where the README's first fit downloads MNIST
     python_code = command.removeprefix("python -c ").strip('"')
     made = subprocess.run(
