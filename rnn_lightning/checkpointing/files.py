@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from rnn_lightning.checkpointing.file_kinds import what_it_is, where_the_checkpoint_is, why_torch_refused
 from rnn_lightning.errors import UserInputError
+from rnn_lightning.program import DEFAULTS
 
 if TYPE_CHECKING:
     import torch
 
-DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # the logger every run writes with by default
 CHECKPOINT_OPTION_HELP = (
     "a checkpoint file, or 'last': the newest run's checkpoints/last.ckpt in the logger's folder"
 )

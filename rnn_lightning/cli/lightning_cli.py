@@ -27,7 +27,7 @@ from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
 from rnn_lightning.garbage_collector import resume_collection
 from rnn_lightning.model.classifier import SequenceClassifier
-from rnn_lightning.program import program_name
+from rnn_lightning.program import DEFAULTS, program_name
 from rnn_lightning.report.accuracy_lines import ImagesMeasured, folder_line, stage_report
 from rnn_lightning.report.evaluation_report import EvaluationReport
 from rnn_lightning.report.fine_tuning_start import FineTuningStart
@@ -48,7 +48,6 @@ from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gp
 from rnn_lightning.workarounds.option_suggestions import SuggestingOptions
 from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
 
-DEFAULTS = Path(__file__).parents[1] / "defaults.yaml"  # what every config shares, read before --config
 DESCRIPTION = (
     "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
     "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml "
