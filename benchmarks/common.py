@@ -5,7 +5,6 @@ imports only the standard library until a helper needs more (command_phases.py t
 
 import argparse
 import itertools
-import json
 import os
 import re
 import shutil
@@ -14,8 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -157,26 +154,6 @@ def step_rate(ends: list[float | None], batch_size: int) -> float:
     """Samples/s from the median step period: a burst of load from elsewhere on a shared 2-core machine
     slows a few steps of one path; the median ignores those and the mean would not."""
     return batch_size / statistics.median(step_periods(ends))
-
-
-def free_port() -> int:
-    """A free loopback port for a server of the serving benchmark."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def request(url: str, body: bytes | None = None, content_type: str | None = None, timeout: float = 30):
-    """(status, parsed JSON or text) of a GET, or of a POST when `body` is given."""
-    headers = {"Content-Type": content_type} if content_type else {}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=timeout) as answer:
-            status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as error:
-        status, data, kind = error.code, error.read(), error.headers.get("Content-Type", "")
-    return status, json.loads(data) if "json" in kind else data.decode()
 
 
 def __getattr__(name: str):

@@ -24,16 +24,16 @@ measured in the same run; then the cost of each piece of one request, measured i
 import argparse
 import json
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import timeit
 from pathlib import Path
 
-from common import PROJECT, add_data_dir, free_port, parse, print_provenance, request
+from common import PROJECT, add_data_dir, parse, print_provenance
+
+from rnn_lightning.serving.local_server import ServerDidNotStart, free_port, running
 
 LITSERVE_REVISION = "4c348ae"  # the last commit that served through LitServe
 
@@ -97,22 +97,6 @@ def digit_pixels(data_dir: str | None) -> list[list[int]]:
         return MNIST(str(data_dir), train=False).data[0].tolist()
     except Exception:
         return [[255 if 4 <= x < 24 and 12 <= y < 16 else 0 for x in range(28)] for y in range(28)]
-
-
-def start(command: list[str], port: int, cwd: Path) -> subprocess.Popen:
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{command} exited: {process.stderr.read()[-2000:]}")
-        try:
-            if request(f"http://127.0.0.1:{port}/health", timeout=2)[0] == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise SystemExit(f"{command} did not answer /health within 120 s")
 
 
 def load(
@@ -231,18 +215,15 @@ def main() -> None:
             if args.only and name not in args.only:
                 continue
             port = free_port()
-            process = start(command(port), port, PROJECT)
             try:
-                # Warm-up, not counted: every worker process started and its first batches run.
-                path = paths.get(name, "/predict")
-                load(port, body_file, 3, args.connections, args.wrk_threads, path)
-                results[name] = load(port, body_file, args.duration, args.connections, args.wrk_threads, path)
-            finally:
-                process.send_signal(signal.SIGINT)  # Ctrl-C: serve stops its worker processes too
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                with running(command(port), port, PROJECT, stdout=subprocess.DEVNULL):
+                    # Warm-up, not counted: every worker process started and its first batches run.
+                    path = paths.get(name, "/predict")
+                    connections, threads = args.connections, args.wrk_threads
+                    load(port, body_file, 3, connections, threads, path)
+                    results[name] = load(port, body_file, args.duration, connections, threads, path)
+            except ServerDidNotStart as error:
+                raise SystemExit(f"{name}: {error}") from None
             print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
         ceiling = results.get("fastapi-parse", {}).get("rps")
         print_provenance()

@@ -11,11 +11,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
+from page_driver import CHROMIUM, FLAGS, draw  # this folder's: the browser tests drive the page with it
 
-from tests.serving import running_server  # noqa: E402
-from tests.test_page import CHROMIUM, FLAGS, draw  # noqa: E402
+from rnn_lightning.serving.local_server import running_server
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -156,6 +156,21 @@ def printed_config(*args: str) -> dict:
     return yaml.safe_load(printed.getvalue())
 
 
+def help_text(*args: str) -> str:
+    """What `python -m rnn_lightning ARGS --help` prints, in this process (the same parsers; a subprocess
+    would add only the interpreter's start-up). `tests/test_cli.py` runs the real command's help."""
+    import contextlib
+    import io
+
+    from rnn_lightning.cli.main import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
+        main([*args, "--help"])
+    assert stop.value.code in (0, None), printed.getvalue()
+    return printed.getvalue()
+
+
 def checkpoint_weights(path: Path) -> tuple[int, dict]:
     """(global step, state dict) of a checkpoint file."""
     import torch
@@ -196,3 +211,28 @@ def trained_checkpoint(real_data_dir, tmp_path_factory) -> Path:
         cwd=workdir,
     )
     return workdir / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, for a file's browser tests; skipped when either is missing,
+    failed in CI (CI=true)."""
+    import shutil
+
+    from scripts.page_driver import CHROMIUM, FLAGS
+
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "playwright is not installed (pip install -e '.[test]')"
+    if missing is None and not shutil.which(CHROMIUM):
+        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()

@@ -141,6 +141,7 @@ def test_the_step_profile_reads_the_lstm_kernels_onednn_picks(monkeypatch):
     assert "forward_training" in names and "backward" in names, names
 
 
+@pytest.mark.slow  # four real commands and two bare loops
 def test_time_to_accuracy_sets_each_command_against_the_bare_epochs_either_side(tmp_path):
     """A tiny run (one seed of three steps, bare epochs of three steps): the bare epoch is measured
     before the seed and after it, and the seed's ratio is its whole command over their mean."""

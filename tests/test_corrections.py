@@ -17,10 +17,10 @@ from rnn_lightning.data.image_files import to_mnist_form
 from rnn_lightning.data.labelled_folder import read_labelled_folder
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.serving.app import API_KEY_VARIABLE, create_app
+from rnn_lightning.serving.local_server import request, running_server
 from rnn_lightning.serving.settings import ServeSettings
+from scripts.page_driver import canvas_png, draw, open_page
 from tests.pictures import png_bytes
-from tests.serving import request, running_server
-from tests.test_page import browser, canvas_png, draw, open_page  # noqa: F401 (browser: a fixture)
 
 DIGITS = [str(digit) for digit in range(10)]
 LIMIT = 50_000
@@ -159,7 +159,7 @@ def test_collect_into_a_file_is_one_line_and_a_failed_serve_makes_no_folder(chec
     assert done.returncode == 2 and "cannot listen" in done.stderr and not busy.exists()
 
 
-def test_the_page_draws_is_corrected_and_the_file_is_there(browser, checkpoint, tmp_path):  # noqa: F811
+def test_the_page_draws_is_corrected_and_the_file_is_there(browser, checkpoint, tmp_path):
     folder = tmp_path / "mine"
     with running_server(checkpoint, tmp_path, "--workers", "1", "--collect", str(folder)) as (base, process):
         page, errors = open_page(browser, base)
@@ -191,7 +191,7 @@ def test_the_page_draws_is_corrected_and_the_file_is_there(browser, checkpoint, 
     assert not errors, errors
 
 
-def test_without_collect_the_page_shows_no_buttons(browser, checkpoint, tmp_path):  # noqa: F811
+def test_without_collect_the_page_shows_no_buttons(browser, checkpoint, tmp_path):
     with running_server(checkpoint, tmp_path, "--workers", "1") as (base, _):
         page, errors = open_page(browser, base)
         draw(page)

@@ -2,7 +2,11 @@
 
 import re
 
+import pytest
+
 from tests.conftest import CONFIGS, run_cli
+
+pytestmark = pytest.mark.slow  # two processes for a few hundred steps: CI's full run
 
 
 def test_ddp_fit_reports_once_writes_once_and_tests_the_whole_set(fake_data_dir, tmp_path):

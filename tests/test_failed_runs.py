@@ -3,7 +3,7 @@ what earlier runs wrote stays as it was. Each a real failing command, as a user 
 
 from pathlib import Path
 
-from tests.conftest import fit_args, run_cli
+from tests.conftest import fit_args, fit_in, run_cli
 
 SHORT = ("--trainer.max_steps", "3", "--trainer.limit_val_batches", "2", "--trainer.log_every_n_steps", "1")
 
@@ -31,7 +31,7 @@ def test_a_refused_optimizer_value_is_one_line_and_leaves_no_folder(fake_data_di
 def test_nan_weights_before_the_first_checkpoint_leave_no_folder_and_earlier_runs_untouched(
     fake_data_dir, tmp_path
 ):
-    run_cli(*fit_args(fake_data_dir, *SHORT), cwd=tmp_path)
+    fit_in(tmp_path, *fit_args(fake_data_dir, *SHORT))  # the earlier run: only its files matter
     earlier = tmp_path / "lightning_logs" / "version_0"
     before = files_under(earlier)
     assert "checkpoints/last.ckpt" in before

@@ -2,13 +2,13 @@
 
 import torch
 
-from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, make_fake_mnist, run_cli
+from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, fit_in, make_fake_mnist, run_cli
 from tests.test_labelled_folder import labelled_folder
 
 
 def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
     data = make_fake_mnist(tmp_path / "data")
-    run_cli(*fit_args(data, "--trainer.max_steps", "5", "--trainer.limit_val_batches", "1"), cwd=tmp_path)
+    fit_in(tmp_path, *fit_args(data, "--trainer.max_steps", "5", "--trainer.limit_val_batches", "1"))
     source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     folder = labelled_folder(tmp_path / "mine")
     # a learning rate of zero: the run's weights must then be the source's, to the bit
@@ -42,7 +42,7 @@ def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
 
 def test_init_from_a_model_of_another_shape_is_one_line(tmp_path):
     data = make_fake_mnist(tmp_path / "data")
-    run_cli(*fit_args(data, *FEW_STEPS, "--model.hidden_size", "16"), cwd=tmp_path)
+    fit_in(tmp_path, *fit_args(data, *FEW_STEPS, "--model.hidden_size", "16"))
     source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     args = fit_args(data, *FEW_STEPS, "--model.init_from", str(source), config="finetune.yaml")
     result = run_cli(*args, cwd=tmp_path, check=False)

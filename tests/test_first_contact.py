@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rnn_lightning.serving.local_server import request, running_server
 from tests.conftest import CONFIGS, FEW_STEPS, make_fake_mnist, run_cli
-from tests.serving import request, running_server
 
 BAR_ON = ("--trainer.limit_test_batches", "1")  # the progress bar stays as configured: on
 TUTORIAL_LINE = re.compile(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import FEW_STEPS, fit_args, make_fake_mnist, run_cli
+from tests.conftest import FEW_STEPS, fit_args, fit_in, make_fake_mnist, run_cli
 
 
 def bar_digit(label: int, rng: np.random.Generator, size: int = 56) -> Image.Image:
@@ -31,7 +31,7 @@ def small_checkpoint(tmp_path_factory) -> Path:
     """A few steps of the default config on fake MNIST: a checkpoint to read files with."""
     workdir = tmp_path_factory.mktemp("small")
     data = make_fake_mnist(workdir / "data")
-    run_cli(*fit_args(data, *FEW_STEPS), cwd=workdir)
+    fit_in(workdir, *fit_args(data, *FEW_STEPS))
     return workdir / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
@@ -61,7 +61,7 @@ def test_predict_without_config_reads_as_the_checkpoint_was_trained(tmp_path):
     """A `pixels` model: LightningCLI adopts the model's hyper-parameters from the checkpoint, the data's
     way of reading (sequence) is adopted too, so the input sizes agree without --config."""
     data = make_fake_mnist(tmp_path / "data")
-    run_cli(*fit_args(data, *FEW_STEPS, "--data.sequence", "pixels"), cwd=tmp_path)
+    fit_in(tmp_path, *fit_args(data, *FEW_STEPS, "--data.sequence", "pixels", "--model.hidden_size", "8"))
     checkpoint = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     bar_digit(3, np.random.default_rng(0)).save(tmp_path / "three.png")
     image, nowhere = str(tmp_path / "three.png"), str(tmp_path / "nowhere")

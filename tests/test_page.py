@@ -1,9 +1,6 @@
 """The drawing page in a real browser: Debian's Chromium driven by Playwright (its own browser download
 cannot work offline). In CI (CI=true) a missing browser fails the test instead of skipping it."""
 
-import base64
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,31 +9,9 @@ from PIL import Image
 from torchvision.datasets import MNIST
 
 from rnn_lightning.data.image_files import to_mnist_form
+from rnn_lightning.serving.local_server import request, running_server
+from scripts.page_driver import canvas_png, draw, open_page
 from tests.conftest import CONFIGS, run_cli
-from tests.serving import request, running_server
-
-CHROMIUM = os.environ.get("RNN_LIGHTNING_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-SEVEN = ((90, 60), (190, 60), (150, 150), (120, 230))  # a 7 on the 280-pixel pad: the bar, then the stem
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed (pip install -e '.[test]')"
-    if missing is None and not shutil.which(CHROMIUM):
-        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -44,36 +19,6 @@ def served(trained_checkpoint, tmp_path_factory):
     """The base URL of `serve` on the trained checkpoint, for every test of this file."""
     with running_server(trained_checkpoint, tmp_path_factory.mktemp("page")) as (base, _):
         yield base
-
-
-def open_page(browser, base: str, width: int = 1280, height: int = 900):
-    """(page, its list of JavaScript errors) of the page at `base`."""
-    page = browser.new_page(viewport={"width": width, "height": height})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{base}/")
-    return page, errors
-
-
-def draw(page, strokes=SEVEN) -> dict:
-    """Draws one stroke through `strokes` (pad pixels) with the mouse; the answer once the page is idle."""
-    box = page.locator("#pad").bounding_box()
-    scale = box["width"] / 280
-    (x, y), *rest = strokes
-    page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-    page.mouse.down()
-    for x, y in rest:
-        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
-    page.mouse.up()
-    page.wait_for_function("window.lastAnswer !== null && document.body.dataset.busy === 'false'")
-    return page.evaluate("window.lastAnswer")
-
-
-def canvas_png(page, path: Path) -> Path:
-    """The drawing pad saved as a PNG file, as the browser encodes it."""
-    url = page.evaluate("document.getElementById('pad').toDataURL('image/png')")
-    path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
-    return path
 
 
 def test_a_drawing_gets_the_answer_predict_gives_its_png(
@@ -217,8 +162,8 @@ def saved_checkpoint(folder: Path, **hparams) -> Path:
     ("hparams", "title"),
     [
         ({"cell": "gru", "num_layers": 2}, "Inside the GRU"),
-        ({"cell": "rnn"}, "Inside the RNN"),
-        ({"bidirectional": True}, "Inside the LSTM"),
+        pytest.param({"cell": "rnn"}, "Inside the RNN", marks=pytest.mark.slow),
+        pytest.param({"bidirectional": True}, "Inside the LSTM", marks=pytest.mark.slow),
     ],
 )
 def test_gru_rnn_and_bidirectional_checkpoints_get_their_own_panel(browser, tmp_path, hparams, title):

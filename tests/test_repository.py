@@ -62,11 +62,14 @@ def pytest_collection_finish(session):
     found = []
     for item in session.items:
         function = getattr(item, "function", None)
+        variant_marks = getattr(getattr(item, "callspec", None), "marks", [])
         found.append({
             "id": item.nodeid,
             "slow": item.get_closest_marker("slow") is not None,
             "fixtures": list(getattr(item, "fixturenames", ())),
             "source": inspect.getsource(function) if function else "",
+            "function": f"{item.path.name}::{getattr(item, 'originalname', item.name)}",
+            "variant_slow": any(mark.name == "slow" for mark in variant_marks),
         })
     with open(os.environ["COLLECTED"], "w") as file:
         json.dump(found, file)
@@ -74,7 +77,8 @@ def pytest_collection_finish(session):
 
 
 def test_not_slow_leaves_out_every_fit_on_real_mnist(tmp_path):
-    """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it. Read from
+    """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it, and one of
+    each check that is repeated across variants stays in it. Read from
     one collection of the whole suite, by rule rather than by test names: every test asking for a fixture
     that fits on real MNIST is slow, each such fixture is asked for (else the list names a stale one), and
     every test that itself runs `fit` on real MNIST carries the mark."""
@@ -116,6 +120,11 @@ def test_not_slow_leaves_out_every_fit_on_real_mnist(tmp_path):
     assert own_fits, "no test fits on real MNIST itself: this rule reads nothing"
     assert [item["id"] for item in own_fits if not item["slow"]] == []
     assert any(not item["slow"] for item in items)
+    # a variant marked slow (one check repeated across configs, signals, workers) leaves one in the quick run
+    with_slow_variants = {item["function"] for item in items if item["variant_slow"]}
+    assert with_slow_variants, "no variant is marked slow: this rule reads nothing"
+    quick = {item["function"] for item in items if not item["slow"]}
+    assert sorted(with_slow_variants - quick) == []
 
 
 def test_every_project_file_the_code_and_docs_name_exists():

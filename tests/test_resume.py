@@ -31,6 +31,7 @@ def test_resume_in_mid_epoch_is_bit_exact(real_data_dir, tmp_path):
     assert checkpoint_weights(split / "lightning_logs/version_0/checkpoints/last.ckpt")[0] == 300
 
 
+@pytest.mark.slow  # three commands; the quick run resumes after Ctrl-C and the speedrun on a validation step
 def test_resume_with_dropout_is_bit_exact(fake_data_dir, tmp_path):
     # A two-layer LSTM with dropout draws random masks every step: the generator's state is resumed too.
     dropout = ["--model.num_layers", "2", "--model.dropout", "0.3", "--data.batch_size", "16"]
@@ -51,7 +52,7 @@ def test_resume_without_any_run_is_a_clear_error(fake_data_dir, tmp_path):
     assert "no " in result.stderr and "last.ckpt to resume from" in result.stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_signal_saves_the_step_reached_and_resume_continues(fake_data_dir, tmp_path, signum):
     command = [
         sys.executable,

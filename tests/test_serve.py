@@ -25,10 +25,10 @@ from torchvision.datasets import MNIST
 from rnn_lightning.data.image_files import to_mnist_form
 from rnn_lightning.model.reading import DigitReader
 from rnn_lightning.serving.app import create_app
+from rnn_lightning.serving.local_server import alive, request, running_server
 from rnn_lightning.serving.settings import ServeSettings
 from tests.conftest import CONFIGS, FEW_STEPS, fit_args, fit_in, make_fake_mnist, run_cli
 from tests.pictures import TRANSPARENT_KINDS, bomb_png, opaque_twin, png_bytes, transparent
-from tests.serving import alive, request, running_server
 
 JSON = "application/json"
 
@@ -226,7 +226,7 @@ def assert_stopped_cleanly(process) -> None:
 
 @pytest.mark.parametrize(("overrides", "has_reading"), [
     (["--data.sequence", "pixels", "--model.hidden_size", "16"], True),
-    (["--data.sequence", "permuted", "--model.hidden_size", "16"], True),
+    pytest.param(["--data.sequence", "permuted", "--model.hidden_size", "16"], True, marks=pytest.mark.slow),
     (["--model.bidirectional", "true", "--model.cell", "gru"], False),
 ])  # fmt: skip
 def test_a_checkpoint_of_any_config_is_served_and_sigterm_stops_it(overrides, has_reading, tmp_path):
@@ -244,7 +244,7 @@ def test_a_checkpoint_of_any_config_is_served_and_sigterm_stops_it(overrides, ha
         assert answer["steps"] is None and "bidirectional" in answer["steps_note"]
 
 
-@pytest.mark.parametrize("workers", ["1", "3"])
+@pytest.mark.parametrize("workers", ["1", pytest.param("3", marks=pytest.mark.slow)])  # 3: four processes
 def test_concurrent_requests_get_their_own_answers_and_ctrl_c_stops_every_worker(workers, tmp_path):
     fit_a_few_steps(tmp_path)
     images = [torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(i)).tolist()

@@ -43,7 +43,9 @@ def test_the_speedrun_as_typed_runs_a_few_real_steps(cpu, real_data_dir, tmp_pat
     assert step == 20 and all(torch.isfinite(value).all() for value in state.values())
 
 
-@pytest.mark.parametrize("precision", ["auto", "bf16-mixed", "32-true"])
+@pytest.mark.parametrize(
+    "precision", ["auto", *(pytest.param(p, marks=pytest.mark.slow) for p in ("bf16-mixed", "32-true"))]
+)
 def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
     result = run_cli(
         *speedrun_args(fake_data_dir, "--trainer.max_steps", "8", "--trainer.precision", precision),
@@ -54,7 +56,9 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
     assert step == 8 and all(torch.isfinite(value).all() for value in state.values())
 
 
-@pytest.mark.parametrize("stop", [13, 12])  # 12: a validation falls on the step it stopped at
+@pytest.mark.parametrize(
+    "stop", [pytest.param(13, marks=pytest.mark.slow), 12]
+)  # 12: a validation on the stop
 def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rnn_lightning.serving.local_server import running_server
 from tests.conftest import CONFIGS
-from tests.serving import running_server
 
 BAR = re.compile(
     r"^(Sanity Checking|Training|Epoch \d+|Validation|Testing|Predicting)( DataLoader \d+)?: +\d*%?\|"

@@ -16,7 +16,7 @@ from lightning.pytorch.profilers import PassThroughProfiler, Profiler
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import CONFIGS, make_fake_mnist, run_cli, validation_batches
+from tests.conftest import CONFIGS, help_text, make_fake_mnist, run_cli, validation_batches
 
 
 def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output():
@@ -35,6 +35,7 @@ def test_the_quick_exit_keeps_the_exit_code_atexit_handlers_threads_and_output()
     assert result.stdout.index("thread finished") < result.stdout.index("atexit ran")
 
 
+@pytest.mark.slow  # three real commands; the quick run keeps the exit's own test above
 def test_after_the_quick_exit_every_file_of_fit_test_and_predict_is_complete(tmp_path):
     data = make_fake_mnist(tmp_path / "data")
     common = ["--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(data)]
@@ -131,13 +132,13 @@ def test_the_fused_bf16_clipping_clips_as_full_precision_does():
 
 def test_lightning_still_lists_subcommands_through_its_private_parser_parts():
     assert callable(getattr(LightningCLI, "_add_subcommands", None))
-    result = run_cli("--help", cwd=CONFIGS)
-    assert "Train a model" in result.stdout and "serve" in result.stdout  # ours, not the Trainer's lines
+    text = help_text()
+    assert "Train a model" in text and "serve" in text  # ours, not the Trainer's lines
 
 
 def test_ckpt_path_help_says_what_last_means_here_not_lightnings_keywords():
     for subcommand in ("fit", "test", "predict", "serve", "export"):  # one meaning of `last` for all
-        text = " ".join(run_cli(subcommand, "--help", cwd=CONFIGS).stdout.split())
+        text = " ".join(help_text(subcommand).split())
         ckpt_help = text[text.rindex("--ckpt_path CKPT_PATH ") :][:300]  # the option, not the usage line
         assert "'last': the newest run's checkpoints/last.ckpt in the logger's folder" in ckpt_help
         assert "hpc" not in ckpt_help and "registry" not in ckpt_help  # Lightning's own words gone
