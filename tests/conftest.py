@@ -61,8 +61,8 @@ def real_data_dir() -> Path:
 @pytest.fixture(autouse=True)
 def no_test_leaves_its_process_state_behind(monkeypatch):
     """Ctrl-C stops pytest with its summary, whatever a test runs in-process. The package's fit turns
-    Ctrl-C into a SIGTERM that ends only that fit (`CheckpointOnInterrupt`; tests/test_resume.py tests it
-    in a real command), so in-process it does not take Ctrl-C from pytest; and any SIGINT or SIGTERM
+    Ctrl-C into a SIGTERM that ends only that fit (`CheckpointOnInterrupt`; tests/training/test_resume.py
+    tests it in a real command), so in-process it does not take Ctrl-C from pytest; and any SIGINT or SIGTERM
     handler a test leaves behind (a fit that raised skips the callback's teardown that restores its
     handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone. So is
     PyTorch's thread count, which the serving app sets in-process (one thread a worker): every later
@@ -158,7 +158,7 @@ def printed_config(*args: str) -> dict:
 
 def help_text(*args: str) -> str:
     """What `python -m rnn_lightning ARGS --help` prints, in this process (the same parsers; a subprocess
-    would add only the interpreter's start-up). `tests/test_cli.py` runs the real command's help."""
+    would add only the interpreter's start-up). `tests/cli/test_cli.py` runs the real command's help."""
     import contextlib
     import io
 

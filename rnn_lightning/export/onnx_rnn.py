@@ -3,8 +3,8 @@ torchlib) turns `nn.LSTM` and `nn.GRU` into ONNX's `LSTM` and `GRU`, but has no 
 `aten::rnn_tanh` and spells the recurrence out step by step instead: 28 copies for rows, 784 for pixels,
 a large file that takes long to write. This translation, handed to `torch.onnx.export` through its
 documented `custom_translation_table`, writes one `RNN` node per layer, as the torchlib's `aten_gru` does.
-Checked with onnxscript 0.7 (torch 2.14); tests/test_export.py holds the answers to PyTorch's and counts
-the nodes, so it tells when the torchlib's own translation makes this one unneeded."""
+Checked with onnxscript 0.7 (torch 2.14); tests/export/test_export.py holds the answers to PyTorch's and
+counts the nodes, so it tells when the torchlib's own translation makes this one unneeded."""
 
 from collections.abc import Sequence
 

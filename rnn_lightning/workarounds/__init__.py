@@ -1,6 +1,6 @@
 """Every place where rnn_lightning leans on another library's private members or changes its behaviour,
 one module each, each naming its upstream issue (or saying none was found), the version it was checked
-on, and the test that fails when upstream changes (mostly tests/test_workarounds.py):
+on, and the test that fails when upstream changes (mostly tests/workarounds/test_workarounds.py):
 
     model_checkpoint_saves ModelCheckpoint's private saves, called when checkpointing/ decides; a check
                            before each write

@@ -6,7 +6,7 @@ they are clipped here as in full precision by the base `Precision.clip_gradients
 
 Upstream: https://github.com/Lightning-AI/pytorch-lightning/issues/21435 (open; the rule came with
 https://github.com/Lightning-AI/pytorch-lightning/pull/15555). Checked on Lightning 2.6.6.
-Test: tests/test_workarounds.py checks that Lightning still refuses; when it clips, this can go.
+Test: tests/workarounds/test_workarounds.py checks that Lightning still refuses; when it clips, this can go.
 """
 
 from lightning.pytorch.plugins.precision import MixedPrecision, Precision

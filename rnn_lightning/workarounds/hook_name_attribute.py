@@ -4,8 +4,8 @@ buffers each time: on this small model, more than all of Lightning's other per-s
 (docs/performance.md). The name is a plain string, so it is set past those checks.
 
 Upstream: no issue found (searched Lightning's tracker for `_current_fx_name` and `__setattr__`);
-checked on Lightning 2.6.6 and PyTorch 2.14.1. Test: tests/test_workarounds.py checks that Lightning
-still sets this attribute during a fit; when it stops, this mixin is dead code and can go.
+checked on Lightning 2.6.6 and PyTorch 2.14.1. Test: tests/workarounds/test_workarounds.py checks that
+Lightning still sets this attribute during a fit; when it stops, this mixin is dead code and can go.
 """
 
 from typing import Any

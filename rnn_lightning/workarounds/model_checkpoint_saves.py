@@ -6,9 +6,9 @@ resume exactly, nor scores a validation on a step already saved, nor refuses to 
 calls its private `_save_last_checkpoint`, `_save_topk_checkpoint`, `_monitor_candidates` and
 `_last_global_step_saved`, and overrides `_save_checkpoint`. Upstream: no Lightning issue found; the same
 gap was reported downstream in https://github.com/ecmwf/anemoi-training/issues/183. Checked on Lightning
-2.6.6. Tests: tests/test_workarounds.py fails when one of these private names goes (then rewrite this
-module on what replaced them); tests/test_checkpoint.py, test_resume.py and test_divergence.py check the
-behaviour built on them.
+2.6.6. Tests: tests/workarounds/test_workarounds.py fails when one of these private names goes (then
+rewrite this module on what replaced them); tests/checkpointing/test_checkpoint.py,
+tests/training/test_resume.py and tests/training/test_divergence.py check the behaviour built on them.
 """
 
 import lightning as L

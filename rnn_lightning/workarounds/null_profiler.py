@@ -3,8 +3,8 @@
 It also overrides `Profiler.__del__`, which tears down files and fails on the uninitialised copies that
 jsonargparse makes of the CLI's `lazy_instance` default. Upstream: no issue found (searched Lightning's
 and jsonargparse's trackers for `lazy_instance` with a profiler); checked on Lightning 2.6.6 and
-jsonargparse 4.53. Test: tests/test_workarounds.py checks that `Profiler.__del__` still fails on such a
-copy; when it does not, the override can go.
+jsonargparse 4.53. Test: tests/workarounds/test_workarounds.py checks that `Profiler.__del__` still fails
+on such a copy; when it does not, the override can go.
 """
 
 import contextlib

@@ -3,7 +3,8 @@ where no GPU is, by removing an environment variable that Lightning sets process
 
 Upstream: Lightning sets it since https://github.com/Lightning-AI/pytorch-lightning/pull/15110, on
 PyTorch's option from https://github.com/pytorch/pytorch/pull/85951; no issue found about the answer
-going uncached. Checked on Lightning 2.6.6 and PyTorch 2.14.1. Test: tests/test_workarounds.py checks
+going uncached. Checked on Lightning 2.6.6 and PyTorch 2.14.1. Test:
+tests/workarounds/test_workarounds.py checks
 that PyTorch still keeps no answer; when it caches one, this can go.
 
 Lightning sets `PYTORCH_NVML_BASED_CUDA_CHECK=1` so that asking does not initialise CUDA, which would

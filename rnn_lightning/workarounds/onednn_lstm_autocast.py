@@ -11,8 +11,8 @@ the step (the head, the loss) stays under autocast.
 
 Upstream: https://github.com/pytorch/pytorch/issues/88136 (open; its CPU half is this error) and
 https://github.com/pytorch/pytorch/issues/148861 ("DNNL does not support bf16/f16 backward on the
-platform with avx2_vnni_2", open). Checked on PyTorch 2.14.1. Test: tests/test_workarounds.py runs the
-plain LSTM under bf16 autocast with oneDNN capped at AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`, in a child
+platform with avx2_vnni_2", open). Checked on PyTorch 2.14.1. Test: tests/workarounds/test_workarounds.py
+runs the plain LSTM under bf16 autocast with oneDNN capped at AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`, in a child
 process); when that stops raising, this can go.
 """
 

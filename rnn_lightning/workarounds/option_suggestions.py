@@ -5,8 +5,9 @@ only choices and subcommand names, and this project runs on 3.11 and 3.12. This 
 `_option_string_actions` (every option string of a parser) when a parse fails on unrecognized arguments.
 
 Upstream: https://github.com/python/cpython/issues/116028 (argparse suggestions, choices only so far);
-none found for jsonargparse. Checked on jsonargparse 4.53 and CPython 3.11. Test: tests/test_workarounds.py
-fails if `_option_string_actions` goes; tests/test_cli.py checks the suggestion a user sees.
+none found for jsonargparse. Checked on jsonargparse 4.53 and CPython 3.11. Test:
+tests/workarounds/test_workarounds.py
+fails if `_option_string_actions` goes; tests/cli/test_cli.py checks the suggestion a user sees.
 """
 
 import difflib

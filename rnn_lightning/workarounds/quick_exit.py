@@ -3,8 +3,8 @@ and matplotlib's modules one by one (its cost a command: docs/time_to_accuracy.m
 
 Upstream: none. CPython has no public way to run the atexit handlers and then skip the teardown; this
 calls its private `atexit._run_exitfuncs` (checked on CPython 3.11 and 3.12), then `os._exit`.
-Tests: tests/test_workarounds.py (exit code, atexit handlers, threads and output kept; every file a
-real `fit`, `test` and `predict` write is complete). If `atexit._run_exitfuncs` goes, that test fails:
+Tests: tests/workarounds/test_workarounds.py (exit code, atexit handlers, threads and output kept; every
+file a real `fit`, `test` and `predict` write is complete). If `atexit._run_exitfuncs` goes, that test fails:
 then drop this module and let `run` return normally.
 """
 

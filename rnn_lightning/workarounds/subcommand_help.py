@@ -9,8 +9,9 @@ way to change either or to add a subcommand of another kind. This overrides its 
 `_SubParsersAction`, whose `_name_parser_map` holds each subcommand's parser).
 
 Upstream: https://github.com/Lightning-AI/pytorch-lightning/issues/12438 (open: how subcommands should
-be customised). Checked on Lightning 2.6.6 and jsonargparse 4.53. Test: tests/test_workarounds.py and
-the `--help` tests in tests/test_cli.py fail if either private name goes.
+be customised). Checked on Lightning 2.6.6 and jsonargparse 4.53. Test:
+tests/workarounds/test_workarounds.py and
+the `--help` tests in tests/cli/test_cli.py fail if either private name goes.
 """
 
 from typing import ClassVar

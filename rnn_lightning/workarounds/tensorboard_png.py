@@ -7,7 +7,7 @@ The summary is built here from the PNG's own bytes and handed to the writer's pr
 the writer at the end of a run (a report drawn after `trainer.test` returned).
 
 Upstream: no issue found for adding encoded images (searched PyTorch's tracker for `add_image` with
-encoded PNG bytes); checked on PyTorch 2.14.1 and TensorBoard 2.21. Test: tests/test_figure_output.py
+encoded PNG bytes); checked on PyTorch 2.14.1 and TensorBoard 2.21. Test: tests/report/test_figure_output.py
 (TensorBoard holds the very file, with an open and a closed writer) fails if the private method goes.
 """
 

@@ -13,7 +13,7 @@ import yaml
 
 from rnn_lightning.data.datamodule import VALIDATION_SIZE
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
 MNIST_TRAINING_IMAGES = 60_000  # MNIST's and Fashion-MNIST's training files; the first 5,000 validate
 HISTORICAL = re.compile(r"run log", re.IGNORECASE)

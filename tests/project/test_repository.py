@@ -141,7 +141,7 @@ def test_every_project_file_the_code_and_docs_name_exists():
         *PROJECT.glob("benchmarks/*"),
         *PROJECT.glob("scripts/*"),
     ]
-    sources += [*PROJECT.glob("tests/*.py"), *PROJECT.glob("notebooks/*.ipynb")]
+    sources += [*PROJECT.glob("tests/**/*.py"), *PROJECT.glob("notebooks/*.ipynb")]
     missing = {
         (source.relative_to(PROJECT).as_posix(), name)
         for source in sources

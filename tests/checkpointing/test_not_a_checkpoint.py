@@ -9,7 +9,7 @@ import torch
 
 from rnn_lightning.checkpointing.files import load_checkpoint
 from rnn_lightning.errors import UserInputError
-from tests.test_errors import DEFAULT, fail
+from tests.cli.test_errors import DEFAULT, fail
 
 
 class Whole:

@@ -1,6 +1,7 @@
 """Run folders written by earlier versions still test, resume and predict with today's code.
 
-`tests/old_runs/COMMIT/` holds the `config.yaml`, `hparams.yaml` and `checkpoints/last.ckpt` that a 3-step
+`tests/checkpointing/old_runs/COMMIT/` holds the `config.yaml`, `hparams.yaml` and
+`checkpoints/last.ckpt` that a 3-step
 `fit --config configs/default.yaml --model.hidden_size 8` wrote at COMMIT, byte for byte: b94187c (0.1,
 before the package was grouped: its config names `rnn_lightning.profiling.NullProfiler`) and 284ad6c (0.2,
 the last commit with the re-export modules). Their old class paths reach today's classes through
@@ -43,7 +44,7 @@ def command(*args: str) -> str:
 def test_the_old_runs_name_class_paths_that_moved():
     """What the table is tested on: a path that is gone (0.1) and top-level names kept by `__init__`."""
     assert "rnn_lightning.profiling.NullProfiler" in (OLD_RUNS / "b94187c" / "config.yaml").read_text()
-    assert not (Path(__file__).parents[1] / "rnn_lightning" / "profiling.py").exists()
+    assert not (Path(__file__).parents[2] / "rnn_lightning" / "profiling.py").exists()
     for commit in WRITTEN_AT:
         assert "rnn_lightning.FinalStepCheckpoint" in (OLD_RUNS / commit / "config.yaml").read_text()
 

@@ -3,7 +3,7 @@
 import torch
 
 from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, fit_in, make_fake_mnist, run_cli
-from tests.test_labelled_folder import labelled_folder
+from tests.data.test_labelled_folder import labelled_folder
 
 
 def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):

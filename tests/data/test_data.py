@@ -148,7 +148,7 @@ def test_a_failed_download_leaves_no_folder_and_keeps_what_was_there(tmp_path, m
 
 
 def test_every_missing_data_error_gives_the_readmes_offline_advice(tmp_path, monkeypatch):
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     offline = " ".join(readme[readme.index("## MNIST offline") :].split("\n## ")[0].split())
     monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])
     messages = []

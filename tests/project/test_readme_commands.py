@@ -11,7 +11,7 @@ from torchvision.datasets import MNIST
 
 from rnn_lightning.serving.app import create_app
 
-SERVING = (Path(__file__).parents[1] / "docs" / "serving.md").read_text()  # the HTTP API, from the README
+SERVING = (Path(__file__).parents[2] / "docs" / "serving.md").read_text()  # the HTTP API, from the README
 
 
 def test_the_digit_json_command_makes_what_predict_takes(real_data_dir, trained_checkpoint, tmp_path):

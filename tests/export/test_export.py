@@ -1,6 +1,6 @@
 """`export`: the file alone reads digits as `serve` does. ONNX Runtime and the exported program give
 PyTorch's probabilities to 1e-5 for a checkpoint of every config and every cell kind, on MNIST test images
-and on photos read as `predict` reads them; the README's example runs without PyTorch; bad input is one
+and on photos read as `predict` reads them; docs/export.md's example runs without PyTorch; bad input is one
 line and exit 2, and nothing written before is lost."""
 
 import json
@@ -26,7 +26,7 @@ from rnn_lightning.export.metadata import metadata
 from rnn_lightning.model.classifier import SequenceClassifier
 from rnn_lightning.model.reading import DigitReader
 from tests.conftest import CONFIGS, PROJECT, QUICK_RUN, help_text, validation_batches
-from tests.test_predict import FORMS, save_as_photo
+from tests.data.test_predict import FORMS, save_as_photo
 
 TOLERANCE = 1e-5
 SHORT_FIT = ("--trainer.max_steps", "20", *validation_batches(1))
@@ -50,7 +50,7 @@ CASES = [
     for config in FITS
     for format in ("onnx", "pt2")
 ]
-README = PROJECT / "README.md"
+EXPORT_DOC = PROJECT / "docs" / "export.md"
 NO_TORCH = """
 import sys
 
@@ -218,8 +218,8 @@ def test_the_metadata_names_fashion_classes_and_the_permutation(tmp_path):
 
 
 def readme_example() -> str:
-    """The README's ONNX Runtime example: the Python block of its Export section."""
-    section = README.read_text().split("\n## Export\n")[1].split("\n## ")[0]
+    """The ONNX Runtime example the README links to: the Python block of docs/export.md's "The file"."""
+    section = EXPORT_DOC.read_text().split("\n## The file\n")[1].split("\n## ")[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     return blocks[0]

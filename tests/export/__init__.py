@@ -1,0 +1,1 @@
+"""Tests of rnn_lightning/export/: `export`, its ONNX and torch.export files."""

@@ -1,0 +1,1 @@
+"""Tests of rnn_lightning/model/: the network, the LightningModule, what one pass reads."""

@@ -1,0 +1,1 @@
+"""Tests of rnn_lightning/training/ and configs/: fits, resuming, precision, fine-tuning, DDP."""
