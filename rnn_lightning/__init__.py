@@ -24,6 +24,7 @@ _HOMES = {
     "EvaluationReport": "rnn_lightning.report.evaluation_report",
     "FinalStepCheckpoint": "rnn_lightning.checkpointing.final_step",
     "MNISTDataModule": "rnn_lightning.data.datamodule",
+    "MuonAdamW": "rnn_lightning.training.muon_adamw",
     "RecurrentNetwork": "rnn_lightning.model.network",
     "SequenceClassifier": "rnn_lightning.model.classifier",
     "StderrProgressBar": "rnn_lightning.training.progress_bar",

@@ -28,12 +28,13 @@ def main(args: list[str] | None = None) -> int:
         return 0
 
     from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     from rnn_lightning.checkpointing.failed_run import removed_if_the_command_fails
     from rnn_lightning.cli.library_noise import silence_library_noise
     from rnn_lightning.cli.lightning_cli import build_cli
-    from rnn_lightning.errors import RnnLightningError
+    from rnn_lightning.errors import RnnLightningError, first_line
     from rnn_lightning.training.progress_bar import logs_above_the_bar
 
     silence_library_noise(verbose())
@@ -50,6 +51,9 @@ def main(args: list[str] | None = None) -> int:
             build_cli(None if args is None else argv)
     except (RnnLightningError, ArgumentError) as error:
         print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
+        return 2
+    except MisconfigurationException as error:  # Lightning's word for settings that contradict each other
+        print(f"{program_name()}: error: {first_line(error)}", file=sys.stderr)
         return 2
     except SIGTERMException as stop:
         by = getattr(stop, "stopped_by", "a signal")  # set by CheckpointOnInterrupt

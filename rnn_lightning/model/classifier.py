@@ -105,7 +105,7 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         gradient_clip_val: float | None = None,
         gradient_clip_algorithm: str | None = None,
     ) -> None:
-        # The speedrun's fused AdamW under bf16: Lightning refuses to clip it (workarounds/).
+        # A fused optimizer (`--optimizer.fused true`) under bf16: Lightning will not clip it (workarounds/).
         plugin = self.trainer.precision_plugin
         if not clip_bf16_gradients(plugin, optimizer, gradient_clip_val, gradient_clip_algorithm):
             super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)

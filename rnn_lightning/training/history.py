@@ -30,7 +30,7 @@ def is_final_step(trainer: L.Trainer, batch_idx: int) -> bool:
 
 class TrainingHistory(L.Callback):
     """Records step, minibatch loss and accuracy at step 1, every `interval` steps and at the final step
-    (the speedrun's 2,580 is no multiple of 200), printing the tutorial's line; records validation
+    (the speedrun's 1,935 is no multiple of 200), printing the tutorial's line; records validation
     accuracy after each validation. When fitting ends it writes
     `history.csv` and `performance.png` into the run's log folder and adds the figure to TensorBoard.
 

@@ -45,6 +45,14 @@ def test_a_shortened_option_is_a_typo_not_the_option_it_begins(capsys, tmp_path,
     assert not list(tmp_path.iterdir())  # nothing trained, served or written
 
 
+def test_settings_lightning_finds_contradictory_are_one_line(capsys, fake_data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the config's ModelCheckpoint against a Trainer told not to checkpoint
+    args = "--data.data_dir", str(fake_data_dir), "--trainer.enable_checkpointing", "false"
+    line = fail(capsys, "fit", "--config", DEFAULT, *args)
+    assert "enable_checkpointing=False" in line and "ModelCheckpoint" in line
+    assert not (tmp_path / "lightning_logs").exists()  # no run folder left behind
+
+
 def test_unknown_key_in_a_config_file(capsys, tmp_path):
     config = tmp_path / "typo.yaml"
     config.write_text("model:\n  hidden_sise: 64\n")

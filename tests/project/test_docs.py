@@ -1,6 +1,6 @@
 """The figures that the README and docs/ quote from the repository itself agree with it: config values,
-steps, epochs and validations (issue 37: the docs said the speedrun validates every 387 steps; its config
-says 516)."""
+steps, epochs and validations (issue 37: the docs gave the speedrun a validation interval its config
+did not have)."""
 
 import csv
 import math
@@ -252,6 +252,8 @@ def test_epochs_said_of_one_named_config_are_its_own(unit):
     length ('`speedrun.yaml` ... 6 epochs', '`tuned.yaml` ... 20 epochs') gives its number of epochs."""
     if re.search(r"--trainer\.max_(?:steps|epochs)|--data\.batch_size", unit.text):
         pytest.skip("the length is overridden here")
+    if re.search(r"\b(?:up to|at) commit [0-9a-f]{7}|as typed then", unit.text):
+        pytest.skip("an older commit's config")
     name = unit.configs()[0]
     epochs = epochs_of(effective(name))
     for said in EPOCHS.findall(unit.text):
