@@ -34,7 +34,7 @@ def main(args: list[str] | None = None) -> int:
     from rnn_lightning.checkpointing.failed_run import removed_if_the_command_fails
     from rnn_lightning.cli.library_noise import silence_library_noise
     from rnn_lightning.cli.lightning_cli import build_cli
-    from rnn_lightning.errors import RnnLightningError, first_line
+    from rnn_lightning.errors import RnnLightningError
     from rnn_lightning.training.progress_bar import logs_above_the_bar
 
     silence_library_noise(verbose())
@@ -49,11 +49,9 @@ def main(args: list[str] | None = None) -> int:
             return export(argv[1:], f"{program_name()} export")
         with logs_above_the_bar(), removed_if_the_command_fails():
             build_cli(None if args is None else argv)
-    except (RnnLightningError, ArgumentError) as error:
+    # MisconfigurationException: Lightning's word for settings that contradict each other
+    except (RnnLightningError, ArgumentError, MisconfigurationException) as error:
         print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
-        return 2
-    except MisconfigurationException as error:  # Lightning's word for settings that contradict each other
-        print(f"{program_name()}: error: {first_line(error)}", file=sys.stderr)
         return 2
     except SIGTERMException as stop:
         by = getattr(stop, "stopped_by", "a signal")  # set by CheckpointOnInterrupt

@@ -20,18 +20,19 @@ import torch
 from torch import Tensor
 from typing_extensions import override
 
-from rnn_lightning.training.cpu_precision import bf16_unit
+from rnn_lightning.training.cpu_precision import cpu_bf16
 
 NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)  # torch.optim.Muon's quintic coefficients, five steps
 NewtonSchulzDtype = Literal["auto", "bfloat16", "float32"]
 
 
 def fast_bf16_matmul(device: torch.device) -> bool:
-    """Whether bf16 matrix products beat fp32's on `device`: a CUDA GPU with bf16, or a CPU with AMX or
-    AVX-512 BF16 (elsewhere PyTorch computes them without oneDNN, element by element)."""
+    """Whether bf16 is this device's fast arithmetic, as `precision: auto` decides it: a CUDA GPU with
+    bf16, or a CPU whose oneDNN runs bf16 on AMX or AVX-512 BF16 (cpu_precision.py). Elsewhere bf16
+    products are converted in software or, without AVX-512, computed by PyTorch without oneDNN."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and bf16_unit(torch.cpu.get_capabilities()) is not None
+    return device.type == "cpu" and cpu_bf16() == "fast"
 
 
 def orthogonalized(matrix: Tensor, dtype: torch.dtype, steps: int = 5, eps: float = 1e-7) -> Tensor:
@@ -64,8 +65,9 @@ class MuonAdamW(torch.optim.Optimizer):
         newton_schulz_dtype: NewtonSchulzDtype = "auto",
     ) -> None:
         params = list(params)
-        matrices = [p for p in params if p.ndim == 2 and min(p.shape) >= muon_min_side]
-        rest = [p for p in params if all(p is not matrix for matrix in matrices)]
+        large = [p.ndim == 2 and min(p.shape) >= muon_min_side for p in params]
+        matrices = [p for p, is_large in zip(params, large, strict=True) if is_large]
+        rest = [p for p, is_large in zip(params, large, strict=True) if not is_large]
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
         self.adamw = torch.optim.AdamW(rest, lr=lr, betas=betas, weight_decay=weight_decay)
         self.param_groups = list(self.adamw.param_groups)

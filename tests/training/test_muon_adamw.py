@@ -6,7 +6,9 @@ import copy
 import pytest
 import torch
 
+from rnn_lightning.training import cpu_precision
 from rnn_lightning.training.muon_adamw import MuonAdamW, fast_bf16_matmul
+from rnn_lightning.training.precision_choice import auto_precision
 
 
 def lstm_and_head(hidden: int = 128) -> torch.nn.ModuleList:
@@ -63,18 +65,23 @@ def test_in_fp32_it_orthogonalises_otherwise_and_learns():
 
 
 @pytest.mark.parametrize(
-    ("capabilities", "fast"),
+    ("capabilities", "lstm_runs", "fast"),
     [
-        ({"architecture": "x86_64", "avx2": True}, False),  # AVX2 only: bf16 products without oneDNN
-        ({"architecture": "x86_64", "avx512f": True}, False),  # AVX-512 without bf16
-        ({"architecture": "x86_64", "avx512f": True, "avx512_bf16": True}, True),  # Zen 4, Zen 5
-        ({"architecture": "x86_64", "amx_bf16": True}, True),  # Intel Xeon, Sapphire Rapids on
-        ({"architecture": "aarch64"}, False),  # ARM: not measured, fp32
+        ({"architecture": "x86_64", "avx2": True}, False, False),  # AVX2 only: no bf16 kernel in oneDNN
+        ({"architecture": "x86_64", "avx2_vnni_2": True}, False, False),  # bf16 forward only (#148861)
+        ({"architecture": "x86_64", "avx512f": True}, True, False),  # AVX-512 without bf16: software
+        ({"architecture": "x86_64", "avx512f": True, "avx512_bf16": True}, True, True),  # Zen 4, Zen 5
+        ({"architecture": "x86_64", "amx_bf16": True}, True, True),  # Intel Xeon, Sapphire Rapids on
+        ({"architecture": "aarch64"}, True, False),  # ARM: not measured, fp32
     ],
 )
-def test_auto_orthogonalises_in_bf16_only_where_this_cpu_has_bf16_units(monkeypatch, capabilities, fast):
+def test_auto_orthogonalises_in_bf16_where_precision_auto_picks_bf16(
+    monkeypatch, capabilities, lstm_runs, fast
+):
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: capabilities)
+    monkeypatch.setattr(cpu_precision, "onednn_runs_lstm_in", lambda dtype: lstm_runs)
     assert fast_bf16_matmul(torch.device("cpu")) is fast
+    assert (auto_precision("cpu")[0] == "bf16-mixed") is fast  # the same choice as the precision's
     model = lstm_and_head()
     optimizer = MuonAdamW(model.parameters())
     train(model, optimizer, None, 1)
