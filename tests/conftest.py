@@ -188,6 +188,38 @@ def run_cli(*args: str, cwd: Path, check: bool = True, timeout: int = 600) -> su
     return result
 
 
+@pytest.fixture
+def run_here(capfd):
+    """`run_cli`'s twin in this process: for tests of what a command does rather than of its process (a
+    subprocess adds the interpreter's start-up, about 5 s of imports). stdout and stderr are read from
+    the file descriptors; an exception escaping the command is exit status 1 with its traceback, as
+    Python's own. Tests of start-up, signals, oneDNN's variables and stderr as a whole keep `run_cli`."""
+    import traceback
+
+    from rnn_lightning.cli.main import main
+
+    def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        capfd.readouterr()
+        before = Path.cwd()
+        os.chdir(cwd)
+        try:
+            code = main(list(args))
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except Exception:
+            traceback.print_exc()
+            code = 1
+        finally:
+            os.chdir(before)
+        out, err = capfd.readouterr()
+        result = subprocess.CompletedProcess(["python -m rnn_lightning", *args], code, out, err)
+        if check and code != 0:
+            raise AssertionError(f"{args} failed ({code}):\n{err[-3000:]}")
+        return result
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def trained_checkpoint(real_data_dir, tmp_path_factory) -> Path:
     """`last.ckpt` of a model that reads digits well: one epoch of Adam on real MNIST (about 96%)."""

@@ -28,31 +28,47 @@ def main(args: list[str] | None = None) -> int:
         return 0
 
     from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
+
+    from rnn_lightning.cli.library_noise import silence_library_noise
+    from rnn_lightning.errors import RnnLightningError
+
+    silence_library_noise(verbose())
+    try:
+        # serve and export are not Trainer subcommands: their own parsers (listed in --help), and no
+        # Lightning to import (seconds of a server's start-up)
+        if argv[:1] == ["serve"]:
+            from rnn_lightning.serving.command import serve
+
+            return serve(argv[1:], f"{program_name()} serve")
+        if argv[:1] == ["export"]:
+            from rnn_lightning.export.command import export
+
+            return export(argv[1:], f"{program_name()} export")
+        return trainer_command(None if args is None else argv)
+    except (RnnLightningError, ArgumentError) as error:
+        return refused(error)
+
+
+def refused(error: Exception) -> int:
+    """A user's mistake: one line on stderr, exit status 2."""
+    print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
+    return 2
+
+
+def trainer_command(args: list[str] | None) -> int:
+    """fit, validate, test or predict through LightningCLI (`args` None: sys.argv's)."""
     from lightning.fabric.utilities.exceptions import MisconfigurationException
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     from rnn_lightning.checkpointing.failed_run import removed_if_the_command_fails
-    from rnn_lightning.cli.library_noise import silence_library_noise
     from rnn_lightning.cli.lightning_cli import build_cli
-    from rnn_lightning.errors import RnnLightningError
     from rnn_lightning.training.progress_bar import logs_above_the_bar
 
-    silence_library_noise(verbose())
     try:
-        if argv[:1] == ["serve"]:  # not a Trainer subcommand: its own parser, listed in --help
-            from rnn_lightning.serving.command import serve
-
-            return serve(argv[1:], f"{program_name()} serve")
-        if argv[:1] == ["export"]:  # the same: its own parser, listed in --help
-            from rnn_lightning.export.command import export
-
-            return export(argv[1:], f"{program_name()} export")
         with logs_above_the_bar(), removed_if_the_command_fails():
-            build_cli(None if args is None else argv)
-    # MisconfigurationException: Lightning's word for settings that contradict each other
-    except (RnnLightningError, ArgumentError, MisconfigurationException) as error:
-        print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
-        return 2
+            build_cli(args)
+    except MisconfigurationException as error:  # Lightning's word for settings that contradict each other
+        return refused(error)
     except SIGTERMException as stop:
         by = getattr(stop, "stopped_by", "a signal")  # set by CheckpointOnInterrupt
         resume = "resume with the same command and --ckpt_path last"

@@ -130,8 +130,8 @@ def test_profiler_is_free_by_default_and_can_be_chosen():
     assert chosen["trainer"]["profiler"] == "simple"
 
 
-def test_missing_data_is_one_line_and_non_zero(tmp_path):
-    result = run_cli(
+def test_missing_data_is_one_line_and_non_zero(tmp_path, run_here):
+    result = run_here(
         "fit",
         "--config",
         str(CONFIGS / "default.yaml"),
@@ -185,10 +185,16 @@ def test_an_option_like_none_gets_no_guess(capsys):
     assert "did you mean" not in capsys.readouterr().err
 
 
-def test_console_script_is_installed():
-    script = Path(sys.executable).parent / "rnn-lightning"
-    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0 and "fit" in result.stdout and "predict" in result.stdout
+def test_console_script_is_installed_and_names_itself():
+    """`rnn-lightning` runs the same `main` and calls itself what was typed (the commands that answer
+    without PyTorch; the subcommands' list is the same parser's, tested in-process)."""
+    from rnn_lightning import __version__
+
+    script = str(Path(sys.executable).parent / "rnn-lightning")
+    version = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout == f"rnn-lightning {__version__}\n"
+    usage = subprocess.run([script, "export", "--help"], capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: rnn-lightning export ")
 
 
 def test_a_cli_built_without_running_reads_the_shared_defaults(tmp_path):

@@ -1,5 +1,6 @@
-"""Start-up: the package imports its heavy parts on first use, and a command runs its start-up with the
-garbage collector paused, then resumes it with start-up's objects frozen."""
+"""Start-up: the package imports its heavy parts on first use (serve and export never import Lightning),
+and a command runs its start-up with the garbage collector paused, then resumes it with start-up's
+objects frozen."""
 
 import json
 import subprocess
@@ -52,3 +53,24 @@ def test_a_command_trains_with_the_collector_on_and_its_start_up_frozen(tmp_path
     state = json.loads((tmp_path / "gc_state.json").read_text())
     assert state["enabled"]
     assert state["frozen"] > 100_000  # PyTorch's, Lightning's and the run's own objects at start-up
+
+
+def test_serve_and_export_start_and_answer_without_importing_lightning(tmp_path):
+    """Neither is a Trainer command: Lightning's import (seconds) stays out of a server's start-up."""
+    from tests.export.test_export import handmade_checkpoint
+
+    checkpoint = handmade_checkpoint(tmp_path / "model.ckpt", hidden_size=4)
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from rnn_lightning.cli.main import main
+from rnn_lightning.serving.app import create_app
+print(main(["serve", "--ckpt_path", "missing.ckpt"]), main(["export", "--ckpt_path", "missing.ckpt"]))
+with TestClient(create_app({str(checkpoint)!r})) as client:
+    print(client.post("/predict", json={{"pixels": [[0] * 28] * 28}}).status_code)
+print(sorted({{name.split(".")[0] for name in sys.modules}} & {{"lightning", "pytorch_lightning"}}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.splitlines() == ["2 2", "200", "[]"], result.stderr[-2000:]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import FEW_STEPS, fit_args, fit_in, make_fake_mnist, run_cli
+from tests.conftest import FEW_STEPS, fit_args, fit_in, make_fake_mnist
 
 
 def bar_digit(label: int, rng: np.random.Generator, size: int = 56) -> Image.Image:
@@ -35,7 +35,7 @@ def small_checkpoint(tmp_path_factory) -> Path:
     return workdir / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
 
 
-def test_predict_on_files_needs_no_mnist(small_checkpoint, tmp_path):
+def test_predict_on_files_needs_no_mnist(small_checkpoint, tmp_path, run_here):
     """Neither --config nor MNIST: the checkpoint and the files are enough, and nothing is downloaded."""
     images = tmp_path / "mine"
     images.mkdir()
@@ -45,19 +45,19 @@ def test_predict_on_files_needs_no_mnist(small_checkpoint, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     args = ["predict", "--ckpt_path", str(small_checkpoint), "--data.predict_path", str(images / "*.png")]
-    result = run_cli(*args, "--data.data_dir", str(empty), cwd=tmp_path)
+    result = run_here(*args, "--data.data_dir", str(empty), cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [str(images / f"{index}.png") for index in range(3)]
     assert list(empty.iterdir()) == []
     # and the same with the run's config, which names a data_dir of its own
     config = small_checkpoint.parents[1] / "config.yaml"
-    result = run_cli(
+    result = run_here(
         "predict", "--config", str(config), *args[1:], "--data.data_dir", str(empty), cwd=tmp_path
     )
     assert len(result.stdout.splitlines()) == 3 and list(empty.iterdir()) == []
 
 
-def test_predict_without_config_reads_as_the_checkpoint_was_trained(tmp_path):
+def test_predict_without_config_reads_as_the_checkpoint_was_trained(tmp_path, run_here):
     """A `pixels` model: LightningCLI adopts the model's hyper-parameters from the checkpoint, the data's
     way of reading (sequence) is adopted too, so the input sizes agree without --config."""
     data = make_fake_mnist(tmp_path / "data")
@@ -66,17 +66,17 @@ def test_predict_without_config_reads_as_the_checkpoint_was_trained(tmp_path):
     bar_digit(3, np.random.default_rng(0)).save(tmp_path / "three.png")
     image, nowhere = str(tmp_path / "three.png"), str(tmp_path / "nowhere")
     args = ["--ckpt_path", str(checkpoint), "--data.predict_path", image, "--data.data_dir", nowhere]
-    result = run_cli("predict", *args, cwd=tmp_path)
+    result = run_here("predict", *args, cwd=tmp_path)
     assert result.stdout.split()[0] == str(tmp_path / "three.png")
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_test_measures_a_checkpoint_on_a_folder_without_mnist(small_checkpoint, tmp_path):
+def test_test_measures_a_checkpoint_on_a_folder_without_mnist(small_checkpoint, tmp_path, run_here):
     folder = labelled_folder(tmp_path / "mine", per_class=2)
     empty = tmp_path / "empty"
     empty.mkdir()
     args = ["test", "--ckpt_path", str(small_checkpoint), "--data.test_path", str(folder)]
-    run_cli(*args, "--data.data_dir", str(empty), cwd=tmp_path)
+    run_here(*args, "--data.data_dir", str(empty), cwd=tmp_path)
     run = tmp_path / "lightning_logs" / "version_0"
     support = [line.split(",")[-1] for line in (run / "per_class.csv").read_text().splitlines()[1:]]
     assert support == ["2"] * 10  # the folder's 20 images, two of each digit, not MNIST's
@@ -107,10 +107,10 @@ def test_a_wrong_folder_is_one_line(make, says, tmp_path):
     assert "\n" not in str(raised.value)
 
 
-def test_a_wrong_folder_exits_2_with_one_line(small_checkpoint, tmp_path):
+def test_a_wrong_folder_exits_2_with_one_line(small_checkpoint, tmp_path, run_here):
     labelled_folder(tmp_path / "mine", classes=[1, 12])
     args = ["validate", "--ckpt_path", str(small_checkpoint), "--data.val_path", str(tmp_path / "mine")]
-    result = run_cli(*args, cwd=tmp_path, check=False)
+    result = run_here(*args, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].endswith("12 is not a class of the model (classes 0, 1, 2, "
                                                            "3, 4, 5, 6, 7, 8, 9)")  # fmt: skip
@@ -139,11 +139,11 @@ def test_the_folder_is_mixed_in_at_its_share_and_held_out_by_class():
     assert counts.sum() == 300 and counts.min() >= 28 and counts.max() <= 32, counts
 
 
-def test_fit_mixes_a_folder_in_and_tests_on_its_held_out_part(tmp_path):
+def test_fit_mixes_a_folder_in_and_tests_on_its_held_out_part(tmp_path, run_here):
     data = make_fake_mnist(tmp_path / "data")
     folder = labelled_folder(tmp_path / "mine", per_class=5)
     args = fit_args(data, *FEW_STEPS, "--data.train_folder", str(folder), "--data.folder_holdout", "0.4")
-    result = run_cli(*args, "--test_after_fit", "true", cwd=tmp_path)
+    result = run_here(*args, "--test_after_fit", "true", cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert lines[-3].endswith("(200 test images)")
     assert lines[-1].startswith("Testing Accuracy: ") and lines[-1].endswith(f"(folder {folder}, 20 images)")

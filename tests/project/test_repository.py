@@ -54,60 +54,41 @@ def test_the_version_is_written_once_and_the_command_prints_it():
     assert result.stdout.strip() == f"python -m rnn_lightning {rnn_lightning.__version__}"
 
 
-COLLECTOR = """
-import inspect, json, os
+class Collector:
+    """A pytest plugin that keeps, of every test collected, what the slow rule reads."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def pytest_collection_finish(self, session) -> None:
+        import inspect
+
+        for item in session.items:
+            function = getattr(item, "function", None)
+            variant_marks = getattr(getattr(item, "callspec", None), "marks", [])
+            self.items.append({
+                "id": item.nodeid,
+                "slow": item.get_closest_marker("slow") is not None,
+                "fixtures": list(getattr(item, "fixturenames", ())),
+                "source": inspect.getsource(function) if function else "",
+                "function": f"{item.path.name}::{getattr(item, 'originalname', item.name)}",
+                "variant_slow": any(mark.name == "slow" for mark in variant_marks),
+            })  # fmt: skip
 
 
-def pytest_collection_finish(session):
-    found = []
-    for item in session.items:
-        function = getattr(item, "function", None)
-        variant_marks = getattr(getattr(item, "callspec", None), "marks", [])
-        found.append({
-            "id": item.nodeid,
-            "slow": item.get_closest_marker("slow") is not None,
-            "fixtures": list(getattr(item, "fixturenames", ())),
-            "source": inspect.getsource(function) if function else "",
-            "function": f"{item.path.name}::{getattr(item, 'originalname', item.name)}",
-            "variant_slow": any(mark.name == "slow" for mark in variant_marks),
-        })
-    with open(os.environ["COLLECTED"], "w") as file:
-        json.dump(found, file)
-"""
-
-
-def test_not_slow_leaves_out_every_fit_on_real_mnist(tmp_path):
+def test_not_slow_leaves_out_every_fit_on_real_mnist():
     """`-m 'not slow'` is the quick run: no test that trains on real MNIST for minutes is in it, and one of
     each check that is repeated across variants stays in it. Read from
-    one collection of the whole suite, by rule rather than by test names: every test asking for a fixture
-    that fits on real MNIST is slow, each such fixture is asked for (else the list names a stale one), and
-    every test that itself runs `fit` on real MNIST carries the mark."""
-    import json
-    import os
-
+    one collection of the whole suite (in this process: pytest's own `pytest.main`), by rule rather than
+    by test names: every test asking for a fixture that fits on real MNIST is slow, each such fixture is
+    asked for (else the list names a stale one), and every test that itself runs `fit` on real MNIST
+    carries the mark."""
     from tests.conftest import FITS_ON_REAL_MNIST
 
-    (tmp_path / "collector.py").write_text(COLLECTOR)
-    environment = {**os.environ, "COLLECTED": str(tmp_path / "collected.json")}
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [str(tmp_path), str(PROJECT), environment.get("PYTHONPATH", "")]
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--collect-only",
-        "-q",
-        "-p",
-        "collector",
-        "-p",
-        "no:cacheprovider",
-    ]
-    result = subprocess.run(
-        [*command, "tests"], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
-    items = json.loads((tmp_path / "collected.json").read_text())
+    collector = Collector()
+    options = ["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", str(PROJECT)]
+    assert pytest.main([*options, str(PROJECT / "tests")], plugins=[collector]) == 0
+    items = collector.items
     assert len(items) > 100
     for fixture in FITS_ON_REAL_MNIST:
         users = [item for item in items if fixture in item["fixtures"]]

@@ -3,9 +3,7 @@ API in-process with FastAPI's TestClient; the page in Chromium (draw, correct, f
 folder read back as `test --data.test_path` reads it."""
 
 import io
-import os
-import subprocess
-import sys
+import socket
 
 import numpy as np
 import pytest
@@ -140,22 +138,23 @@ def test_the_schema_describes_corrections(checkpoint):
     assert "200" in paths["/corrections"]["get"]["responses"]
 
 
-def serve_exits(tmp_path, *options):
-    command = [sys.executable, "-m", "rnn_lightning", "serve", *options]
-    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=os.environ)
-
-
-def test_collect_into_a_file_is_one_line_and_a_failed_serve_makes_no_folder(checkpoint, tmp_path):
+def test_collect_into_a_file_is_one_line_and_a_failed_serve_makes_no_folder(checkpoint, tmp_path, run_here):
+    """Both stop before serving, so in this process."""
     (tmp_path / "notes.txt").write_text("mine")
-    done = serve_exits(tmp_path, "--ckpt_path", str(checkpoint), "--collect", "notes.txt")
+    done = run_here(
+        "serve", "--ckpt_path", str(checkpoint), "--collect", "notes.txt", cwd=tmp_path, check=False
+    )
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].endswith(
         "--collect notes.txt: not a folder"
     )
     assert len(done.stderr.strip().splitlines()) == 1 and (tmp_path / "notes.txt").read_text() == "mine"
     busy = tmp_path / "busy"
-    with running_server(checkpoint, tmp_path, "--workers", "1") as (base, _):
-        port = base.rsplit(":", 1)[1]
-        done = serve_exits(tmp_path, "--ckpt_path", str(checkpoint), "--port", port, "--collect", str(busy))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        options = ["--ckpt_path", str(checkpoint), "--port", port, "--collect", str(busy)]
+        done = run_here("serve", *options, cwd=tmp_path, check=False)
     assert done.returncode == 2 and "cannot listen" in done.stderr and not busy.exists()
 
 

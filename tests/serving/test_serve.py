@@ -8,8 +8,6 @@ import logging.config
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -272,10 +270,10 @@ def test_with_an_api_key_only_keyed_requests_are_answered(tmp_path):
         assert request(f"{base}/")[0] == 200  # the page itself is public; it sends the key from ?key=
 
 
-def serve_fails(tmp_path, *options: str, env=None) -> str:
-    """Runs `serve` expecting one line on stderr and exit status 2; returns that line."""
-    command = [sys.executable, "-m", "rnn_lightning", "serve", *options]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+def serve_fails(run_here, tmp_path, *options: str) -> str:
+    """Runs `serve` (in this process: it stops before it listens) expecting one line on stderr and exit
+    status 2; returns that line."""
+    result = run_here("serve", *options, cwd=tmp_path, check=False)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("python -m rnn_lightning: error:"), lines
@@ -283,21 +281,21 @@ def serve_fails(tmp_path, *options: str, env=None) -> str:
 
 
 @pytest.mark.parametrize("kind", ["missing", "not a checkpoint", "foreign"])
-def test_a_bad_checkpoint_is_one_line_and_exit_status_2(kind, tmp_path):
+def test_a_bad_checkpoint_is_one_line_and_exit_status_2(kind, tmp_path, run_here):
     path = tmp_path / "model.ckpt"
     if kind == "not a checkpoint":
         path.write_text("hello")
     elif kind == "foreign":
         torch.save({"state_dict": {"layer.weight": torch.zeros(2)}, "hyper_parameters": {"lr": 1}}, path)
-    assert str(path) in serve_fails(tmp_path, "--ckpt_path", str(path))
+    assert str(path) in serve_fails(run_here, tmp_path, "--ckpt_path", str(path))
 
 
-def test_a_busy_port_and_the_old_key_variable_are_one_line_and_exit_status_2(tmp_path):
+def test_a_busy_port_and_the_old_key_variable_are_one_line_and_exit_status_2(tmp_path, run_here, monkeypatch):
     fit_a_few_steps(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        assert f"127.0.0.1:{port}" in serve_fails(tmp_path, "--ckpt_path", "last", "--port", port)
-    old = {**os.environ, "LIT_SERVER_API_KEY": "s3cret"}  # LitServe's, no longer read: refused, not ignored
-    assert "RNN_LIGHTNING_API_KEY" in serve_fails(tmp_path, "--ckpt_path", "last", env=old)
+        assert f"127.0.0.1:{port}" in serve_fails(run_here, tmp_path, "--ckpt_path", "last", "--port", port)
+    monkeypatch.setenv("LIT_SERVER_API_KEY", "s3cret")  # LitServe's, no longer read: refused, not ignored
+    assert "RNN_LIGHTNING_API_KEY" in serve_fails(run_here, tmp_path, "--ckpt_path", "last")

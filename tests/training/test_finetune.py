@@ -2,11 +2,11 @@
 
 import torch
 
-from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, fit_in, make_fake_mnist, run_cli
+from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, fit_in, make_fake_mnist
 from tests.data.test_labelled_folder import labelled_folder
 
 
-def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
+def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path, run_here):
     data = make_fake_mnist(tmp_path / "data")
     fit_in(tmp_path, *fit_args(data, "--trainer.max_steps", "5", "--trainer.limit_val_batches", "1"))
     source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
@@ -14,7 +14,7 @@ def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
     # a learning rate of zero: the run's weights must then be the source's, to the bit
     frozen = ["--lr_scheduler.max_lr", "0", "--optimizer.weight_decay", "0"]
     args = fit_args(data, *FEW_STEPS, *frozen, "--model.init_from", str(source), config="finetune.yaml")
-    result = run_cli(*args, "--data.train_folder", str(folder), "--test_after_fit", "true", cwd=tmp_path)
+    result = run_here(*args, "--data.train_folder", str(folder), "--test_after_fit", "true", cwd=tmp_path)
     assert f"Starting from the weights of {source} (step 5)" in result.stderr
     # what it starts from, before the first step, on the very sets measured after: unchanged weights,
     # the same figures
@@ -37,14 +37,14 @@ def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path):
     image = next((folder / "3").iterdir())
     fine_tuned = tmp_path / "lightning_logs" / "version_1" / "checkpoints" / "last.ckpt"
     args = ["--ckpt_path", str(fine_tuned), "--data.predict_path", str(image)]
-    assert run_cli("predict", *args, cwd=tmp_path).stdout.startswith(str(image))
+    assert run_here("predict", *args, cwd=tmp_path).stdout.startswith(str(image))
 
 
-def test_init_from_a_model_of_another_shape_is_one_line(tmp_path):
+def test_init_from_a_model_of_another_shape_is_one_line(tmp_path, run_here):
     data = make_fake_mnist(tmp_path / "data")
     fit_in(tmp_path, *fit_args(data, *FEW_STEPS, "--model.hidden_size", "16"))
     source = tmp_path / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     args = fit_args(data, *FEW_STEPS, "--model.init_from", str(source), config="finetune.yaml")
-    result = run_cli(*args, cwd=tmp_path, check=False)
+    result = run_here(*args, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "is of a different model shape" in result.stderr.strip().splitlines()[-1]

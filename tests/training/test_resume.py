@@ -46,8 +46,8 @@ def test_resume_with_dropout_is_bit_exact(fake_data_dir, tmp_path):
         assert torch.equal(state_a[name], state_b[name]), name
 
 
-def test_resume_without_any_run_is_a_clear_error(fake_data_dir, tmp_path):
-    result = run_cli(*fit_args(fake_data_dir, "--ckpt_path", "last"), cwd=tmp_path, check=False)
+def test_resume_without_any_run_is_a_clear_error(fake_data_dir, tmp_path, run_here):
+    result = run_here(*fit_args(fake_data_dir, "--ckpt_path", "last"), cwd=tmp_path, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no " in result.stderr and "last.ckpt to resume from" in result.stderr
 

@@ -17,7 +17,8 @@ def speedrun_args(data_dir, *extra: str) -> list[str]:
     return fit_args(data_dir, "--data.batch_size", "16", *extra, config="speedrun.yaml")
 
 
-@pytest.mark.parametrize("cpu", ["this", "avx2-only"])
+# avx2-only is slow: the quick run keeps [this], and test_cpu_precision.py's run under oneDNN's AVX2 cap
+@pytest.mark.parametrize("cpu", ["this", pytest.param("avx2-only", marks=pytest.mark.slow)])
 def test_the_speedrun_as_typed_runs_a_few_real_steps(cpu, real_data_dir, tmp_path, monkeypatch):
     """`fit --config configs/speedrun.yaml` as a user types it, shortened, on this CPU and with oneDNN
     acting as an AVX2-only one (`ONEDNN_MAX_CPU_ISA=AVX2`: emulated where the CPU has more; on an x86 CPU
@@ -46,8 +47,8 @@ def test_the_speedrun_as_typed_runs_a_few_real_steps(cpu, real_data_dir, tmp_pat
 @pytest.mark.parametrize(
     "precision", ["auto", *(pytest.param(p, marks=pytest.mark.slow) for p in ("bf16-mixed", "32-true"))]
 )
-def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
-    result = run_cli(
+def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path, run_here):
+    result = run_here(
         *speedrun_args(fake_data_dir, "--trainer.max_steps", "8", "--trainer.precision", precision),
         "--test_after_fit", "true", cwd=tmp_path,
     )  # fmt: skip
@@ -59,16 +60,16 @@ def test_speedrun_trains_in_bf16_and_fp32(precision, fake_data_dir, tmp_path):
 @pytest.mark.parametrize(
     "stop", [pytest.param(13, marks=pytest.mark.slow), 12]
 )  # 12: a validation on the stop
-def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop):
+def test_speedrun_resumes_exactly_on_its_schedule(fake_data_dir, tmp_path, stop, run_here):
     straight, split = tmp_path / "straight", tmp_path / "split"
     straight.mkdir(), split.mkdir()
     validate = ["--trainer.val_check_interval", "6", *validation_batches(1)]
-    run_cli(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", *validate), cwd=straight)
+    run_here(*speedrun_args(fake_data_dir, "--trainer.max_steps", "30", *validate), cwd=straight)
     # stopped at step `stop` of the same 30-step schedule, then resumed, as after Ctrl-C
     first = ["--trainer.max_steps", str(stop), "--lr_scheduler.init_args.total_steps", "30", *validate]
-    run_cli(*speedrun_args(fake_data_dir, *first), cwd=split)
+    run_here(*speedrun_args(fake_data_dir, *first), cwd=split)
     resumed = ["--trainer.max_steps", "30", "--ckpt_path", "last", *validate]
-    run_cli(*speedrun_args(fake_data_dir, *resumed), cwd=split)
+    run_here(*speedrun_args(fake_data_dir, *resumed), cwd=split)
     step_a, state_a = checkpoint_weights(straight / "lightning_logs/version_0/checkpoints/last.ckpt")
     step_b, state_b = checkpoint_weights(split / "lightning_logs/version_1/checkpoints/last.ckpt")
     assert step_a == step_b == 30
