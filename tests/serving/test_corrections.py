@@ -176,9 +176,12 @@ def test_the_page_draws_is_corrected_and_the_file_is_there(browser, checkpoint, 
         assert page.locator("#digits button.chosen").get_attribute("data-label") == str(wrong)
         picture = canvas_png(page, tmp_path / "drawn.png")
         page.screenshot(path=str(tmp_path / "corrected.png"))
-        draw(page, ((60, 200), (200, 210)))  # more ink: a new answer, and the buttons are for it
-        page.wait_for_function("!document.querySelector('#digits button.chosen')")
-        assert all(buttons.nth(i).is_enabled() for i in range(10))
+        page.click("#clear")  # nothing of that digit stays: its note, the saved line, the chosen button
+        cleared = [page.locator(f"#{part}").inner_text() for part in ("answer", "note", "collected")]
+        assert cleared == ["\u2013", "", ""] and page.locator("#digits button.chosen").count() == 0
+        page.screenshot(path=str(tmp_path / "cleared.png"))
+        draw(page, ((60, 200), (200, 210)))  # a new digit: a new answer, and the buttons are for it
+        page.wait_for_function("!document.querySelector('#digits button[disabled]')")
         status, counted = request(f"{base}/corrections")
     assert said == f"Saved as {wrong}: the folder holds 1 of {wrong}, 1 in all." and count == "1"
     assert status == 200 and counted["counts"][wrong] == 1
