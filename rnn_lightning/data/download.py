@@ -20,7 +20,8 @@ def offline_advice(dataset_class: type[datasets.MNIST], data_dir: Path) -> str:
     """What to do without a download, in the README's words (its section "MNIST offline")."""
     files = raw_files(dataset_class, data_dir)
     names = ", ".join(path.name for path in files)
-    return f"put the four uncompressed files {names} into {files[0].parent}/ (README: MNIST offline)"
+    where = f"{files[0].parent}/, or name a folder holding {dataset_class.__name__}/raw/ with them"
+    return f"put the four uncompressed files {names} into {where} in --data.data_dir (README: MNIST offline)"
 
 
 def download(dataset_class: type[datasets.MNIST], data_dir: Path) -> None:

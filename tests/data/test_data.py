@@ -163,6 +163,7 @@ def test_every_missing_data_error_gives_the_readmes_offline_advice(tmp_path, mon
         advice = message[message.index("put the four") :]
         assert advice.startswith("put the four uncompressed files train-images-idx3-ubyte")
         assert "(README: MNIST offline)" in advice and "put the four uncompressed files" in offline
+        assert "or name a folder holding MNIST/raw/ with them in --data.data_dir" in advice
 
 
 def test_prepare_data_does_not_download_when_files_exist(fake_data_dir, monkeypatch):
