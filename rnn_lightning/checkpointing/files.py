@@ -16,15 +16,17 @@ CHECKPOINT_OPTION_HELP = (
 )
 
 
-def newest_last_checkpoint(root: Path) -> Path:
-    """`last.ckpt` of the newest `version_N` run under `root` (`--ckpt_path last`)."""
+def newest_last_checkpoint(root: Path, option: str = "--ckpt_path") -> Path:
+    """`last.ckpt` of the newest `version_N` run under `root` (`--ckpt_path last`, `--model.init_from
+    last`: `option` names it in the error)."""
     candidates = []
     for path in Path(root).glob("version_*/checkpoints/last.ckpt"):
         suffix = path.parent.parent.name.removeprefix("version_")
         if suffix.isdigit():
             candidates.append((int(suffix), path))
     if not candidates:
-        raise UserInputError(f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume from")
+        purpose = "to start from" if option == "--model.init_from" else "to resume from"
+        raise UserInputError(f"{option} last: no {root}/version_*/checkpoints/last.ckpt {purpose}")
     return max(candidates)[1]
 
 
@@ -39,11 +41,11 @@ def logger_folder(trainer=None) -> Path:
     return Path(logger.get("save_dir", ".")) / logger.get("name", "lightning_logs")
 
 
-def checkpoint_path(value: str, trainer=None) -> Path:
+def checkpoint_path(value: str, trainer=None, option: str = "--ckpt_path") -> Path:
     """What `--ckpt_path` names, for every subcommand: a file, or `last`, the newest run's `last.ckpt` in
     the logger's folder (`logger_folder`). Lightning's own `last` looks in the new run's folder, which is
     empty: every run gets a new folder here."""
-    return newest_last_checkpoint(logger_folder(trainer)) if value == "last" else Path(value)
+    return newest_last_checkpoint(logger_folder(trainer), option) if value == "last" else Path(value)
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -181,7 +181,6 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         if advice := bf16_advice(self.trainer.precision, on_cpu):
             print_once(f"{program_name()}: {advice}", file=sys.stderr)
         self.prepare_run("fit", CheckpointOnInterrupt(), EvaluationReport(), FineTuningStart())
-        watch_new_run_folder(self.trainer)  # removed if the fit fails before its first checkpoint
 
     def before_validate(self) -> None:
         self.prepare_run("validate")
@@ -195,9 +194,18 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     def prepare_run(self, subcommand: str, *callbacks: L.Callback) -> None:
         """Resolves `--ckpt_path last`, checks the checkpoint fits the model, adds the subcommand's own
         callbacks, and ends start-up."""
+        watch_new_run_folder(self.trainer)  # removed if the command fails before a checkpoint is in it
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(checkpoint_path("last", self.trainer))
+            # the run's config.yaml (SaveConfigCallback saves this namespace) names the file: rerunning
+            # it repeats the run after newer runs too
+            self.config[subcommand]["ckpt_path"] = arguments["ckpt_path"]
+            if subcommand != "fit":  # a resumed fit says it in Lightning's "Restored all states" line
+                print_once(f"{program_name()}: --ckpt_path last is {arguments['ckpt_path']}", file=sys.stderr)
+        if subcommand == "fit" and self.model.init_from == "last":  # the same `last`, recorded the same way
+            self.model.init_from = str(checkpoint_path("last", self.trainer, "--model.init_from"))
+            self.config.fit.model.init_from = self.model.init_from
         if (path := arguments.get("ckpt_path")) is not None:
             checked = self.checked_checkpoint  # read once in `parse_arguments`, unless `last` was resolved
             checkpoint = checked[1] if checked and checked[0] == path else load_checkpoint(Path(path))

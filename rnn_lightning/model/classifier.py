@@ -42,7 +42,8 @@ class SequenceClassifier(FastHookNameAttribute, L.LightningModule):
         compile: compile the network with `torch.compile` (in place, so checkpoints keep their keys).
         label_smoothing: the training loss's label smoothing (0: the tutorial's plain cross-entropy);
             validation and test losses are always plain cross-entropy.
-        init_from: a checkpoint whose weights `fit` starts from (fine-tuning): its `state_dict` alone,
+        init_from: a checkpoint whose weights `fit` starts from (fine-tuning), or 'last': the newest
+            run's checkpoints/last.ckpt, as for --ckpt_path; its `state_dict` alone,
             shape-checked; the optimizer, the schedule, the step and the data order start afresh, unlike
             `--ckpt_path`, which resumes. Not saved in the checkpoint's hyper-parameters, so a fine-tuned
             checkpoint stands on its own.

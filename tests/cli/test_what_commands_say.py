@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rnn_lightning.serving.local_server import running_server
 from tests.conftest import CONFIGS
@@ -22,6 +23,7 @@ ALLOWED = [
     re.compile(r"^`Trainer\.fit` stopped: `max_steps=\d+` reached\.$"),  # Lightning's: the run's end
     re.compile(r"^Exporting \S+ \(.*\) as ONNX\.\.\.$"),  # export's own status line
     re.compile(r"^python -m rnn_lightning: precision auto: \S+ \(.*\)$"),  # what `auto` chose, and why
+    re.compile(r"^python -m rnn_lightning: --ckpt_path last is \S+$"),  # which file `last` was
 ]
 LIGHTNING_START_UP = (
     "Seed set to ",
@@ -108,6 +110,11 @@ def test_test_prints_the_tutorials_lines_not_lightnings_table(fitted):
     first, tutorial = result.stdout.splitlines()
     assert re.fullmatch(r"Testing Accuracy: 0\.\d{4} \(100 test images\)", first)  # what it measured
     assert tutorial.endswith("(first 128 test images, as the tutorial)")
+    # which file `last` was, on stderr and in the test's own config.yaml (rerun, it tests the same one)
+    trained = str(Path("lightning_logs") / "version_0" / "checkpoints" / "last.ckpt")
+    assert f"python -m rnn_lightning: --ckpt_path last is {trained}" in stderr_lines(result.stderr)
+    runs = sorted((fitted[0] / "lightning_logs").glob("version_*"), key=lambda p: int(p.name.split("_")[1]))
+    assert yaml.safe_load((runs[-1] / "config.yaml").read_text())["ckpt_path"] == trained
 
 
 def test_validate_prints_its_own_line(fitted):

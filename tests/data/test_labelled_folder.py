@@ -107,7 +107,7 @@ def test_a_wrong_folder_is_one_line(make, says, tmp_path):
     assert "\n" not in str(raised.value)
 
 
-def test_a_wrong_folder_exits_2_with_one_line(small_checkpoint, tmp_path, run_here):
+def test_a_wrong_folder_exits_2_with_one_line_and_leaves_no_run_folder(small_checkpoint, tmp_path, run_here):
     labelled_folder(tmp_path / "mine", classes=[1, 12])
     args = ["validate", "--ckpt_path", str(small_checkpoint), "--data.val_path", str(tmp_path / "mine")]
     result = run_here(*args, cwd=tmp_path, check=False)
@@ -115,6 +115,11 @@ def test_a_wrong_folder_exits_2_with_one_line(small_checkpoint, tmp_path, run_he
     assert result.stderr.strip().splitlines()[-1].endswith("12 is not a class of the model (classes 0, 1, 2, "
                                                            "3, 4, 5, 6, 7, 8, 9)")  # fmt: skip
     assert result.stdout == ""
+    (tmp_path / "empty").mkdir()
+    args = ["test", "--ckpt_path", str(small_checkpoint), "--data.test_path", str(tmp_path / "empty")]
+    result = run_here(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "holds no images" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine"]  # no lightning_logs/ husk
 
 
 def test_the_folder_is_mixed_in_at_its_share_and_held_out_by_class():

@@ -1,6 +1,7 @@
 """Fine-tuning: `--model.init_from` starts a new run from a trained model's weights (not resuming it)."""
 
 import torch
+import yaml
 
 from tests.conftest import FEW_STEPS, checkpoint_weights, fit_args, fit_in, make_fake_mnist
 from tests.data.test_labelled_folder import labelled_folder
@@ -13,9 +14,13 @@ def test_init_from_starts_from_the_weights_with_a_fresh_run(tmp_path, run_here):
     folder = labelled_folder(tmp_path / "mine")
     # a learning rate of zero: the run's weights must then be the source's, to the bit
     frozen = ["--lr_scheduler.max_lr", "0", "--optimizer.weight_decay", "0"]
-    args = fit_args(data, *FEW_STEPS, *frozen, "--model.init_from", str(source), config="finetune.yaml")
+    args = fit_args(data, *FEW_STEPS, *frozen, "--model.init_from", "last", config="finetune.yaml")
     result = run_here(*args, "--data.train_folder", str(folder), "--test_after_fit", "true", cwd=tmp_path)
-    assert f"Starting from the weights of {source} (step 5)" in result.stderr
+    # `last`: the newest run's last.ckpt, as for --ckpt_path, and the run's config.yaml names the file
+    named = str(source.relative_to(tmp_path))
+    assert f"Starting from the weights of {named} (step 5)" in result.stderr
+    config = yaml.safe_load((tmp_path / "lightning_logs" / "version_1" / "config.yaml").read_text())
+    assert config["model"]["init_from"] == named
     # what it starts from, before the first step, on the very sets measured after: unchanged weights,
     # the same figures
     lines = result.stdout.splitlines()
@@ -48,3 +53,13 @@ def test_init_from_a_model_of_another_shape_is_one_line(tmp_path, run_here):
     result = run_here(*args, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "is of a different model shape" in result.stderr.strip().splitlines()[-1]
+
+
+def test_init_from_last_without_any_run_is_one_line(fake_data_dir, tmp_path, run_here):
+    args = fit_args(fake_data_dir, *FEW_STEPS, "--model.init_from", "last", config="finetune.yaml")
+    result = run_here(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1] == (  # after precision auto's
+        "python -m rnn_lightning: error: --model.init_from last: no lightning_logs/version_*/checkpoints/"
+        "last.ckpt to start from"
+    )
+    assert [path.name for path in tmp_path.iterdir()] == ["data"]  # the fake MNIST alone: no run folder
