@@ -191,9 +191,10 @@ def run_cli(*args: str, cwd: Path, check: bool = True, timeout: int = 600) -> su
 @pytest.fixture
 def run_here(capfd):
     """`run_cli`'s twin in this process: for tests of what a command does rather than of its process (a
-    subprocess adds the interpreter's start-up, about 5 s of imports). stdout and stderr are read from
-    the file descriptors; an exception escaping the command is exit status 1 with its traceback, as
-    Python's own. Tests of start-up, signals, oneDNN's variables and stderr as a whole keep `run_cli`."""
+    subprocess adds the interpreter's start-up: PyTorch's and Lightning's imports, docs/results.md).
+    stdout and stderr are read from the file descriptors; `sys.exit` and an exception escaping the
+    command end as they would in Python. Tests of start-up, signals, oneDNN's variables and stderr as a
+    whole keep `run_cli`."""
     import traceback
 
     from rnn_lightning.cli.main import main
@@ -204,8 +205,8 @@ def run_here(capfd):
         os.chdir(cwd)
         try:
             code = main(list(args))
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
+        except SystemExit as stop:  # sys.exit(None) is status 0, sys.exit("why") 1
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
         except Exception:
             traceback.print_exc()
             code = 1
