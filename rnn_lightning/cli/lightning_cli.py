@@ -203,7 +203,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             self.config[subcommand]["ckpt_path"] = arguments["ckpt_path"]
             if subcommand != "fit":  # a resumed fit says it in Lightning's "Restored all states" line
                 print_once(f"{program_name()}: --ckpt_path last is {arguments['ckpt_path']}", file=sys.stderr)
-        if subcommand == "fit" and self.model.init_from == "last":  # the same `last`, recorded the same way
+        # --model.init_from last: the same `last`, recorded the same way
+        if subcommand == "fit" and getattr(self.model, "init_from", None) == "last":
             self.model.init_from = str(checkpoint_path("last", self.trainer, "--model.init_from"))
             self.config.fit.model.init_from = self.model.init_from
         if (path := arguments.get("ckpt_path")) is not None:
