@@ -1,7 +1,6 @@
-"""A command that fails before it has written anything of its own leaves no `version_N` folder behind: the
-folder holds only its config, hyper-parameters and an events file, which TensorBoard would list as a run.
-A fit's own is its first checkpoint; a test's, validation's or prediction's, any file beyond those three
-(a report, the predictions of the files read before a bad one).
+"""A command that fails before it has written anything of its own (a checkpoint, a report, the predictions
+of the files read before a bad one) leaves no `version_N` folder behind: the folder holds only its config,
+hyper-parameters and an events file, which TensorBoard would list as a run.
 
 Removed, not marked: TensorBoard lists every folder that holds an events file, whatever its name or any
 file beside it, so a marked husk would still show as a run. Only a folder that this command created (it
@@ -26,12 +25,9 @@ class NewRunFolder:
     path: Path
     first_new: Path
     trainer: L.Trainer
-    training: bool
 
     def holds_its_own(self) -> bool:
-        """A fit's checkpoint, or for the other subcommands any file but the logger's own three."""
-        if self.training:
-            return any(self.path.rglob("*.ckpt"))
+        """Any file but those every run's folder holds from its start."""
         return any(
             path.is_file() and path.name not in LOGGER_FILES and not path.name.startswith(EVENTS)
             for path in self.path.rglob("*")
@@ -64,9 +60,9 @@ _watched: list[NewRunFolder] = []
 `removed_if_the_command_fails` (one command, one process: no other state is kept)."""
 
 
-def watch_new_run_folder(trainer: L.Trainer, training: bool) -> None:
-    """Before the Trainer runs (`training`: a fit): notes its logger's folder if it does not exist yet
-    (then it is this run's own, removable should the command fail). `logger.log_dir` fixes the version
+def watch_new_run_folder(trainer: L.Trainer) -> None:
+    """Before the Trainer runs: notes its logger's folder if it does not exist yet (then it is this run's
+    own, removable should the command fail). `logger.log_dir` fixes the version
     without creating it and without DDP's broadcast, which cannot run before the processes start."""
     logger = trainer.logger
     log_dir = getattr(logger, "log_dir", None) if logger is not None else None
@@ -76,7 +72,7 @@ def watch_new_run_folder(trainer: L.Trainer, training: bool) -> None:
     first_new = path
     while not first_new.parent.exists():
         first_new = first_new.parent
-    _watched.append(NewRunFolder(path, first_new, trainer, training))
+    _watched.append(NewRunFolder(path, first_new, trainer))
 
 
 @contextmanager

@@ -194,7 +194,7 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
     def prepare_run(self, subcommand: str, *callbacks: L.Callback) -> None:
         """Resolves `--ckpt_path last`, checks the checkpoint fits the model, adds the subcommand's own
         callbacks, and ends start-up."""
-        watch_new_run_folder(self.trainer, subcommand == "fit")  # removed if the command fails first
+        watch_new_run_folder(self.trainer)  # removed if the command fails before writing a result
         arguments = self.config_init[subcommand]
         if arguments.get("ckpt_path") == "last":
             arguments["ckpt_path"] = str(checkpoint_path("last", self.trainer))
