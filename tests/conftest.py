@@ -1,5 +1,6 @@
 """Shared fixtures: the real MNIST files from ../shared/data, and small generated IDX files."""
 
+import contextlib
 import math
 import os
 import signal
@@ -126,23 +127,33 @@ def fit_args(data_dir: Path, *extra: str, config: str = "default.yaml") -> list[
     return ["fit", "--config", str(CONFIGS / config), "--data.data_dir", str(data_dir), *QUICK_RUN, *extra]
 
 
+@contextlib.contextmanager
+def as_a_command(folder: Path | None = None):
+    """Around `main(args)` in this process: in `folder`, with pytest's own options out of `sys.argv`
+    (LightningCLI warns when it is given both `args` and a command line)."""
+    before, argv = Path.cwd(), sys.argv[:]
+    sys.argv[1:] = []
+    if folder is not None:
+        os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+        sys.argv[:] = argv
+
+
 def fit_in(folder: Path, *args: str) -> None:
     """Runs `python -m rnn_lightning ARGS` in this process, in `folder`: for fixtures that only need the
     run it writes (a subprocess would add only the interpreter's start-up)."""
     from rnn_lightning.cli.main import main
 
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
+    with as_a_command(folder):
         assert main(list(args)) == 0, args
-    finally:
-        os.chdir(before)
 
 
 def printed_config(*args: str) -> dict:
     """What `python -m rnn_lightning ARGS --print_config` prints, parsed; run in-process (the same parser
     and defaults: a subprocess would add only the interpreter's start-up)."""
-    import contextlib
     import io
 
     import yaml
@@ -150,7 +161,7 @@ def printed_config(*args: str) -> dict:
     from rnn_lightning.cli.main import main
 
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
+    with as_a_command(), contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
         main([*args, "--print_config"])
     assert stop.value.code in (0, None), printed.getvalue()
     return yaml.safe_load(printed.getvalue())
@@ -159,13 +170,12 @@ def printed_config(*args: str) -> dict:
 def help_text(*args: str) -> str:
     """What `python -m rnn_lightning ARGS --help` prints, in this process (the same parsers; a subprocess
     would add only the interpreter's start-up). `tests/cli/test_cli.py` runs the real command's help."""
-    import contextlib
     import io
 
     from rnn_lightning.cli.main import main
 
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
+    with as_a_command(), contextlib.redirect_stdout(printed), pytest.raises(SystemExit) as stop:
         main([*args, "--help"])
     assert stop.value.code in (0, None), printed.getvalue()
     return printed.getvalue()
@@ -201,17 +211,14 @@ def run_here(capfd):
 
     def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
         capfd.readouterr()
-        before = Path.cwd()
-        os.chdir(cwd)
         try:
-            code = main(list(args))
+            with as_a_command(cwd):
+                code = main(list(args))
         except SystemExit as stop:  # sys.exit(None) is status 0, sys.exit("why") 1
             code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
         except Exception:
             traceback.print_exc()
             code = 1
-        finally:
-            os.chdir(before)
         out, err = capfd.readouterr()
         result = subprocess.CompletedProcess(["python -m rnn_lightning", *args], code, out, err)
         if check and code != 0:
