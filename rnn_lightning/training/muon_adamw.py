@@ -52,7 +52,8 @@ def orthogonalized(matrix: Tensor, dtype: torch.dtype, steps: int = 5, eps: floa
 class MuonAdamW(torch.optim.Optimizer):
     """Muon (Nesterov momentum `muon_momentum`, Newton-Schulz in `newton_schulz_dtype`: `auto` is bf16
     where bf16 matrix products are fast, fp32 elsewhere) on the large matrices, AdamW (`betas`) on the
-    rest, both at `lr` and `weight_decay`."""
+    rest, both at `lr` and `weight_decay`; `fused`: AdamW's own option (None: PyTorch's choice, on a CPU its
+    loop over the tensors; True: one kernel for all of them, on CPU and CUDA)."""
 
     def __init__(
         self,
@@ -63,13 +64,14 @@ class MuonAdamW(torch.optim.Optimizer):
         muon_momentum: float = 0.95,
         muon_min_side: int = 32,
         newton_schulz_dtype: NewtonSchulzDtype = "auto",
+        fused: bool | None = None,
     ) -> None:
         params = list(params)
         large = [p.ndim == 2 and min(p.shape) >= muon_min_side for p in params]
         matrices = [p for p, is_large in zip(params, large, strict=True) if is_large]
         rest = [p for p, is_large in zip(params, large, strict=True) if not is_large]
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
-        self.adamw = torch.optim.AdamW(rest, lr=lr, betas=betas, weight_decay=weight_decay)
+        self.adamw = torch.optim.AdamW(rest, lr=lr, betas=betas, weight_decay=weight_decay, fused=fused)
         self.param_groups = list(self.adamw.param_groups)
         if matrices:  # a model too small to have such a matrix (a test's LSTM 16) is all AdamW's
             # betas only for one-cycle, which cycles beta1 in every group; Muon keeps its own momentum

@@ -120,3 +120,21 @@ def test_a_state_saved_midway_and_loaded_continues_exactly():
     train(resumed, other, other_scheduler, 4)
     assert all(torch.equal(a, b) for a, b in zip(straight.parameters(), resumed.parameters(), strict=True))
     assert other.adamw.state is other.state and other.adamw.param_groups[0] is other.param_groups[0]
+
+
+def test_a_fused_adamw_steps_as_the_loop_does_and_is_restored_fused():
+    """`fused: true` (the speedrun's) hands AdamW's part to PyTorch's fused kernel: the same updates to
+    rounding (Newton-Schulz in fp32 here, which does not magnify them as bf16 would), and a checkpoint's
+    state loads back into a fused one."""
+    loop, fused = lstm_and_head(), lstm_and_head()
+    train(loop, MuonAdamW(loop.parameters(), newton_schulz_dtype="float32"), None, 4)
+    optimizer = MuonAdamW(fused.parameters(), newton_schulz_dtype="float32", fused=True)
+    assert optimizer.adamw.defaults["fused"] is True
+    train(fused, optimizer, None, 4)
+    pairs = list(zip(loop.parameters(), fused.parameters(), strict=True))
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in pairs)
+    assert not all(torch.equal(a, b) for a, b in pairs)  # another kernel, other rounding: it did run
+    other = MuonAdamW(fused.parameters(), fused=True)
+    other.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+    train(fused, other, None, 1)
+    assert other.adamw.state is other.state
