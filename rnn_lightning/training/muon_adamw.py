@@ -50,8 +50,9 @@ def orthogonalized(matrix: Tensor, dtype: torch.dtype, steps: int = 5, eps: floa
 
 
 class MuonAdamW(torch.optim.Optimizer):
-    """Muon (Nesterov momentum `muon_momentum`, Newton-Schulz in `newton_schulz_dtype`: `auto` is bf16
-    where bf16 matrix products are fast, fp32 elsewhere) on the large matrices, AdamW (`betas`) on the
+    """Muon (Nesterov momentum `muon_momentum`, `newton_schulz_steps` steps of Newton-Schulz, as
+    `torch.optim.Muon`'s `ns_steps`, in `newton_schulz_dtype`: `auto` is bf16 where bf16 matrix products
+    are fast, fp32 elsewhere) on the large matrices, AdamW (`betas`) on the
     rest, both at `lr` and `weight_decay`; `fused`: AdamW's own option (None: PyTorch's choice, on a CPU its
     loop over the tensors; True: one kernel for all of them, on CPU and CUDA)."""
 
@@ -64,6 +65,7 @@ class MuonAdamW(torch.optim.Optimizer):
         muon_momentum: float = 0.95,
         muon_min_side: int = 32,
         newton_schulz_dtype: NewtonSchulzDtype = "auto",
+        newton_schulz_steps: int = 5,
         fused: bool | None = None,
     ) -> None:
         params = list(params)
@@ -77,7 +79,7 @@ class MuonAdamW(torch.optim.Optimizer):
             # betas only for one-cycle, which cycles beta1 in every group; Muon keeps its own momentum
             muon = dict(lr=lr, betas=betas, weight_decay=weight_decay, momentum=muon_momentum)
             self.param_groups.append(dict(params=matrices, **muon))
-        self.newton_schulz_dtype = newton_schulz_dtype
+        self.newton_schulz_dtype, self.newton_schulz_steps = newton_schulz_dtype, newton_schulz_steps
         self._dtypes: dict[torch.device, torch.dtype] = {}  # `auto` decided once a device
         self._hand_in()
 
@@ -121,7 +123,7 @@ class MuonAdamW(torch.optim.Optimizer):
                     state["momentum_buffer"] = torch.zeros_like(param.grad)
                 state["momentum_buffer"].lerp_(param.grad, 1 - momentum)
                 nesterov = param.grad.lerp(state["momentum_buffer"], momentum)
-                update = orthogonalized(nesterov, self._dtype(param.device))
+                update = orthogonalized(nesterov, self._dtype(param.device), self.newton_schulz_steps)
                 param.mul_(1 - lr * group["weight_decay"])
                 param.add_(update, alpha=-lr * (0.2 * math.sqrt(max(param.shape))))  # AdamW's size
         return loss

@@ -44,11 +44,15 @@ def test_muon_takes_the_recurrent_matrix_and_adamw_the_rest():
     assert MuonAdamW(lstm_and_head(16).parameters()).muon_groups == []  # no matrix large enough: all AdamW
 
 
-def test_in_bf16_it_steps_as_torch_muon_and_adamw_do_bit_for_bit():
+@pytest.mark.parametrize("steps", [5, 3])  # torch.optim.Muon's default, and fewer (its `ns_steps`)
+def test_in_bf16_it_steps_as_torch_muon_and_adamw_do_bit_for_bit(steps):
     ours, theirs = lstm_and_head(), lstm_and_head()
-    train(ours, MuonAdamW(ours.parameters(), newton_schulz_dtype="bfloat16"), None, 4)
+    optimizer = MuonAdamW(ours.parameters(), newton_schulz_dtype="bfloat16", newton_schulz_steps=steps)
+    train(ours, optimizer, None, 4)
     matrix = theirs[0].weight_hh_l0
-    muon = torch.optim.Muon([matrix], lr=0.012, weight_decay=0.1, adjust_lr_fn="match_rms_adamw")
+    muon = torch.optim.Muon(
+        [matrix], lr=0.012, weight_decay=0.1, adjust_lr_fn="match_rms_adamw", ns_steps=steps
+    )
     rest = [p for p in theirs.parameters() if p is not matrix]
     adamw = torch.optim.AdamW(rest, lr=0.012, betas=(0.9, 0.99), weight_decay=0.1)
     train(theirs, [adamw, muon], None, 4)
