@@ -71,7 +71,7 @@ def main() -> None:
     timed(RNNLightningCLI, "after_fit", "test after fit (pass and report)")
     timed(L.Trainer, "save_checkpoint", "checkpoint saves")
     atexit.register(report)
-    exit_now(command(sys.argv[1:]))
+    exit_now(command())  # sys.argv as typed, as `python -m rnn_lightning` reads it
 
 
 if __name__ == "__main__":
