@@ -67,12 +67,15 @@ def no_test_leaves_its_process_state_behind(monkeypatch):
     handler a test leaves behind (a fit that raised skips the callback's teardown that restores its
     handler, and a later Ctrl-C then killed pytest by SIGTERM: status 143, no summary) is undone. So is
     PyTorch's thread count, which the serving app sets in-process (one thread a worker): every later
-    in-process fit ran on one core, its results depending on which tests had run before."""
+    in-process fit ran on one core, its results depending on which tests had run before. And pytest's
+    own options are kept out of `sys.argv`, as no user's command has them (LightningCLI warns when it is
+    given `args` and `sys.argv` holds others)."""
     import torch
 
     from rnn_lightning.training.interrupt import CheckpointOnInterrupt
 
     monkeypatch.setattr(CheckpointOnInterrupt, "on_fit_start", lambda self, trainer, pl_module: None)
+    monkeypatch.setattr(sys, "argv", sys.argv[:1])
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     threads = torch.get_num_threads()
     yield

@@ -1,11 +1,12 @@
 """The command line: LightningCLI with `fit`, `validate`, `test` and `predict`, plus the tutorial's report."""
 
+import argparse
 import sys
 from pathlib import Path
 
 import lightning as L
 import torch
-from jsonargparse import lazy_instance
+from jsonargparse import DefaultHelpFormatter, lazy_instance
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
@@ -48,13 +49,23 @@ from rnn_lightning.workarounds.nvml_cuda_check import drop_nvml_check_without_gp
 from rnn_lightning.workarounds.option_suggestions import SuggestingOptions
 from rnn_lightning.workarounds.subcommand_help import DescribedSubcommands
 
-DESCRIPTION = (
-    "Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow tutorial's model, "
-    "rebuilt on PyTorch Lightning. Start with: %(prog)s fit --config configs/default.yaml "
-    "--trainer.max_steps 1000 (a first try; without --trainer.max_steps, the tutorial's 10,000 steps). "
-    "%(prog)s --verbose SUBCOMMAND ... (or RNN_LIGHTNING_VERBOSE=1) keeps Lightning's own lines: "
-    "devices, seed, model summary, checkpoint restored, table of metrics"
-)
+DESCRIPTION = """\
+Train, test and use an LSTM that reads MNIST images row by row: the TensorFlow
+tutorial's model, rebuilt on PyTorch Lightning.
+
+Start with:
+  %(prog)s fit --config configs/default.yaml --trainer.max_steps 1000   (a first try)
+  %(prog)s fit --config configs/default.yaml   (the tutorial's 10,000 steps)
+
+  %(prog)s --verbose SUBCOMMAND ...   (or RNN_LIGHTNING_VERBOSE=1)
+      keeps Lightning's own lines: devices, seed, model summary, checkpoint restored,
+      table of metrics"""
+
+
+class DescriptionAsWritten(argparse.RawDescriptionHelpFormatter, DefaultHelpFormatter):
+    """jsonargparse's help, with the description's lines kept: its commands stay one line each."""
+
+
 SUBCOMMANDS = {
     "fit": "Train a model (then test it, with the report pictures, unless --test_after_fit false).",
     "validate": "Measure a checkpoint on the 5,000 validation images.",
@@ -290,6 +301,7 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
             "allow_abbrev": False,  # `--trainer.max_step` is a typo to refuse, not a run of `max_steps`
             "prog": program_name(),
             "description": DESCRIPTION,
+            "formatter_class": DescriptionAsWritten,
             "version": __version__,  # `--version` prints "PROG 0.2.0"
             "parser_mode": RENAMING_PARSER_MODE,
             **({} if run else defaults),

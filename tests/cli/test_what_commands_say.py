@@ -132,6 +132,22 @@ def test_verbose_brings_back_lightnings_lines(fitted):
     assert "Validation Accuracy: " in result.stdout
 
 
+def test_the_top_help_keeps_its_commands_on_one_line_each_and_names_verbose():
+    """argparse refills a description; the first commands a newcomer copies must stay whole lines."""
+    from tests.conftest import help_text
+
+    lines = help_text().splitlines()
+    for command in (
+        "fit --config configs/default.yaml --trainer.max_steps 1000",
+        "fit --config configs/default.yaml ",
+        "--verbose SUBCOMMAND ...",
+    ):
+        assert any(line.strip().startswith(f"python -m rnn_lightning {command}") for line in lines), (
+            command,
+            lines[:20],
+        )
+
+
 def test_predict_says_only_its_answers(fitted):
     result = evaluate(fitted, "predict", "--trainer.limit_predict_batches", "2")
     assert unexpected(result.stderr) == []
