@@ -305,8 +305,10 @@ def build_cli(args: list[str] | None = None, run: bool = True) -> RNNLightningCL
             "version": __version__,  # `--version` prints "PROG 0.2.0"
             "parser_mode": RENAMING_PARSER_MODE,
             **({} if run else defaults),
+            # A short usage line: argparse's default lists all ~150 options, some 76 lines before the
+            # subcommand's description; `--help` lists each option below it anyway.
             **{
-                name: {"description": text, "allow_abbrev": False, **defaults}
+                name: {"description": text, "allow_abbrev": False, "usage": "%(prog)s [options]", **defaults}
                 for name, text in SUBCOMMANDS.items()
             },
         },

@@ -148,6 +148,16 @@ def test_the_top_help_keeps_its_commands_on_one_line_each_and_names_verbose():
         )
 
 
+@pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
+def test_a_subcommands_help_says_what_it_does_on_its_first_screen(subcommand):
+    from rnn_lightning.cli.lightning_cli import SUBCOMMANDS
+    from tests.conftest import help_text
+
+    first_screen = help_text(subcommand).splitlines()[:5]
+    assert first_screen[0] == f"usage: python -m rnn_lightning [options] {subcommand} [options]"
+    assert SUBCOMMANDS[subcommand] in first_screen, first_screen
+
+
 def test_predict_says_only_its_answers(fitted):
     result = evaluate(fitted, "predict", "--trainer.limit_predict_batches", "2")
     assert unexpected(result.stderr) == []
