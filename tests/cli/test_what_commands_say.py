@@ -137,15 +137,13 @@ def test_the_top_help_keeps_its_commands_on_one_line_each_and_names_verbose():
     from tests.conftest import help_text
 
     lines = help_text().splitlines()
+    commands = {line.strip().split("   ")[0] for line in lines}  # each command, without its note
     for command in (
         "fit --config configs/default.yaml --trainer.max_steps 1000",
-        "fit --config configs/default.yaml ",
+        "fit --config configs/default.yaml",
         "--verbose SUBCOMMAND ...",
     ):
-        assert any(line.strip().startswith(f"python -m rnn_lightning {command}") for line in lines), (
-            command,
-            lines[:20],
-        )
+        assert f"python -m rnn_lightning {command}" in commands, (command, lines[:20])
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
