@@ -26,7 +26,24 @@ def main(args: list[str] | None = None) -> int:
 
         print(f"{program_name()} {__version__}")
         return 0
+    try:
+        return _command(argv, None if args is None else argv)
+    except ModuleNotFoundError as error:  # a Python without the project's requirements (no venv active)
+        if (error.name or "").partition(".")[0] == "rnn_lightning":
+            raise  # the project's own module: a bug, not the user's environment
+        return refused(missing_requirement(error.name))
 
+
+def missing_requirement(module: str | None) -> str:
+    """The line for a command run by a Python that lacks one of the packages `pyproject.toml` lists."""
+    return (
+        f"this Python ({sys.executable}) has no module {module!r}, which rnn_lightning needs: activate "
+        'the virtual environment it was installed in, or install it there (README, "Install and a first run")'
+    )
+
+
+def _command(argv: list[str], args: list[str] | None) -> int:
+    """The subcommand `argv` names; bad input as one line (`refused`)."""
     from jsonargparse import ArgumentError  # imported here, after `run` has paused the collector
 
     from rnn_lightning.cli.library_noise import silence_library_noise
@@ -44,12 +61,12 @@ def main(args: list[str] | None = None) -> int:
             from rnn_lightning.export.command import export
 
             return export(argv[1:], f"{program_name()} export")
-        return trainer_command(None if args is None else argv)
+        return trainer_command(args)
     except (RnnLightningError, ArgumentError) as error:
         return refused(error)
 
 
-def refused(error: Exception) -> int:
+def refused(error: Exception | str) -> int:
     """A user's mistake: one line on stderr, exit status 2."""
     print(f"{program_name()}: error: {one_line(str(error))}", file=sys.stderr)
     return 2

@@ -1,5 +1,7 @@
 """Bad input: one line on stderr that names the problem, a non-zero exit, no traceback, nothing lost."""
 
+import sys
+
 import pytest
 import torch
 
@@ -141,3 +143,16 @@ def test_checkpoint_brings_its_model_hyper_parameters(capsys, small_checkpoint, 
     assert main([*args, "--ckpt_path", str(small_checkpoint), "--trainer.enable_progress_bar", "false"]) == 0
     assert "Testing Accuracy: " in capsys.readouterr().out
     assert torch.load(small_checkpoint, weights_only=False)["global_step"] == 3
+
+
+@pytest.mark.parametrize("missing", ["jsonargparse", "lightning"])
+def test_a_python_without_the_requirements_says_so_in_one_line(capsys, monkeypatch, missing):
+    monkeypatch.setitem(sys.modules, missing, None)  # `import` of it now fails as if not installed
+    line = fail(capsys, "fit", "--config", DEFAULT, "--trainer.max_steps", "1")
+    assert f"no module {missing!r}" in line and sys.executable in line and "virtual environment" in line
+
+
+def test_a_missing_module_of_the_project_itself_is_a_bug_not_a_requirement(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rnn_lightning.cli.lightning_cli", None)
+    with pytest.raises(ModuleNotFoundError):
+        main(["fit", "--config", DEFAULT, "--trainer.max_steps", "1"])
