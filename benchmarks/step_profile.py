@@ -20,8 +20,8 @@
    oneDNN then fails: use this option instead).
 3. One profile (torch.profiler) per precision at the config's batch size and the machine's threads: a
    step's CPU time by part, each operator counted under the first part found among its callers: the
-   LSTM kernel forward and backward, the fused AdamW kernel and zero_grad, the casts between dtypes,
-   the gradient clipping's norms; the rest (head, loss, autograd, Lightning's loop, Python) is what
+   LSTM kernel forward and backward, Muon's Newton-Schulz, AdamW and zero_grad, the casts between
+   dtypes, the gradient clipping's norms; the rest (head, loss, autograd, Lightning's loop, Python) is what
    remains of the median step of an unprofiled fit of the same variant just before, since the profiler
    slows the small operators it records.
 
@@ -52,11 +52,16 @@ from common import (
 
 PROFILED_BATCH = 128  # the speedrun's and the tutorial's batch size
 TRAINING_IMAGES = 55_000  # the tutorial's split: 55,000 training images, 5,000 held out
+NEWTON_SCHULZ = "rnn_lightning: Newton-Schulz"
 PARTS = {  # an operator's part: the first of its callers (itself first) whose name starts so
     "aten::mkldnn_rnn_layer_backward": "LSTM kernel, backward",
     "aten::mkldnn_rnn_layer": "LSTM kernel, forward",
-    "aten::_fused_adamw_": "AdamW (fused) and zero_grad",  # not `Optimizer.step`: it runs the closure
-    "Optimizer.zero_grad": "AdamW (fused) and zero_grad",
+    NEWTON_SCHULZ: "Muon's Newton-Schulz",  # MuonAdamW's, marked while profiling (`marked_newton_schulz`)
+    # AdamW: MuonAdamW's inner one (torch.optim's own mark) or a plain AdamW's fused kernel; not the outer
+    # `Optimizer.step`, since it runs the closure (forward and backward)
+    "Optimizer.step#AdamW.step": "AdamW and zero_grad",
+    "aten::_fused_adamw_": "AdamW and zero_grad",
+    "Optimizer.zero_grad": "AdamW and zero_grad",
     "aten::_foreach_norm": "gradient clipping",
     "aten::linalg_vector_norm": "gradient clipping",
     "aten::_foreach_mul_": "gradient clipping",
@@ -139,6 +144,27 @@ def step_table(args, default_threads: int) -> list[dict]:
     return rows
 
 
+@contextlib.contextmanager
+def marked_newton_schulz():
+    """MuonAdamW's Newton-Schulz under a profiler mark of its own while profiling: its products are
+    `aten::addmm`, as the head's are."""
+    import torch
+
+    from rnn_lightning.training import muon_adamw
+
+    plain = muon_adamw.orthogonalized
+
+    def marked(*args, **kwargs):
+        with torch.profiler.record_function(NEWTON_SCHULZ):
+            return plain(*args, **kwargs)
+
+    muon_adamw.orthogonalized = marked
+    try:
+        yield
+    finally:
+        muon_adamw.orthogonalized = plain
+
+
 def profile_parts(args, precision: str, threads: int) -> dict:
     """A step's milliseconds by part, from a torch.profiler trace of the timed steps of one short fit."""
     import lightning as L
@@ -163,7 +189,8 @@ def profile_parts(args, precision: str, threads: int) -> dict:
     variant = (precision, "oneDNN", PROFILED_BATCH, threads)
     unprofiled = statistics.median(fit_steps(args, variant))
     window = ProfileWindow(args.warmup)
-    fit_steps(args, variant, callback=window)
+    with marked_newton_schulz():
+        fit_steps(args, variant, callback=window)
     totals = dict.fromkeys(PARTS.values(), 0.0)
     for event in window.trace.events():
         caller = event

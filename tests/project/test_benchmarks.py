@@ -141,6 +141,24 @@ def test_the_step_profile_reads_the_lstm_kernels_onednn_picks(monkeypatch):
     assert "forward_training" in names and "backward" in names, names
 
 
+def test_the_step_profile_counts_the_speedrun_optimizers_parts(monkeypatch, tmp_path):
+    """A few profiled steps of the speedrun: Muon's Newton-Schulz and AdamW are parts of their own, not
+    'the rest' (a profile that lost them would put a sixth of a step under the head and the loss)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import argparse
+
+    import step_profile
+
+    from rnn_lightning.training import muon_adamw
+
+    plain = muon_adamw.orthogonalized
+    args = argparse.Namespace(data_dir=str(make_fake_mnist(tmp_path / "data")), config="speedrun.yaml")
+    args.warmup, args.steps = 2, 3
+    parts = step_profile.profile_parts(args, "32-true", 1)
+    assert parts["Muon's Newton-Schulz"] > 0 and parts["AdamW and zero_grad"] > 0, parts
+    assert muon_adamw.orthogonalized is plain, "the profiling mark outlived the profile"
+
+
 @pytest.mark.slow  # four real commands and two bare loops
 def test_time_to_accuracy_sets_each_command_against_the_bare_epochs_either_side(tmp_path):
     """A tiny run (one seed of three steps, bare epochs of three steps): the bare epoch is measured
