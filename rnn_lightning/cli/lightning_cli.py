@@ -161,6 +161,14 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         # `--trainer.enable_progress_bar false` still turn it off instead of failing on the conflict.
         if trainer.enable_progress_bar is False and isinstance(trainer.callbacks, list):
             trainer.callbacks = [c for c in trainer.callbacks if not is_progress_bar(c)]
+        if self.subcommand == "fit" and config.get("optimizer") is None:
+            # The model leaves its optimizer to the config (classifier.py); without one Lightning would
+            # ask the user to write a `configure_optimizers` method.
+            raise UserInputError(
+                "fit needs an optimizer and none was given: train with a config (--config "
+                "configs/default.yaml is the tutorial's, SGD at 0.001) or name one (--optimizer "
+                "torch.optim.SGD --optimizer.lr 0.001)"
+            )
         fit_one_cycle_to_the_run(config)
         self.cosine_by_step = fit_cosine_to_the_run(config)
         if self.subcommand == "predict":

@@ -50,6 +50,11 @@ def _command(argv: list[str], args: list[str] | None) -> int:
     from rnn_lightning.errors import RnnLightningError
 
     silence_library_noise(verbose())
+    if not argv:  # jsonargparse's own line cuts the list of subcommands short ("serve, ...")
+        from rnn_lightning.cli.lightning_cli import SUBCOMMANDS
+
+        names = ", ".join([*SUBCOMMANDS, "serve", "export"])
+        return refused(f"name a subcommand: {names}; {program_name()} --help says what each does")
     try:
         # serve and export are not Trainer subcommands: their own parsers (listed in --help), and no
         # Lightning to import (seconds of a server's start-up)

@@ -156,3 +156,16 @@ def test_a_missing_module_of_the_project_itself_is_a_bug_not_a_requirement(monke
     monkeypatch.setitem(sys.modules, "rnn_lightning.cli.lightning_cli", None)
     with pytest.raises(ModuleNotFoundError):
         main(["fit", "--config", DEFAULT, "--trainer.max_steps", "1"])
+
+
+def test_fit_without_an_optimizer_names_one(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no --config: the model leaves its optimizer to the config
+    line = fail(capsys, "fit", "--trainer.max_steps", "1")
+    assert "needs an optimizer" in line and "--config configs/default.yaml" in line
+    assert "configure_optimizers" not in line  # Lightning's advice to write a method
+    assert not list(tmp_path.iterdir())
+
+
+def test_no_subcommand_lists_every_subcommand(capsys):
+    line = fail(capsys)
+    assert all(name in line for name in ("fit", "validate", "test", "predict", "serve", "export")), line
