@@ -80,6 +80,8 @@ def serve(args: list[str], prog: str) -> int:
         raise UserInputError("--max_batch_size and --workers must be at least 1")
     if options.batch_timeout < 0 or options.threads < 0 or options.max_upload_mb <= 0:
         raise UserInputError("--batch_timeout and --threads must not be negative, --max_upload_mb positive")
+    if not 1 <= options.port <= 65535:  # 0 would listen on a port the printed address does not name
+        raise UserInputError(f"--port {options.port}: not a port number (1 to 65535)")
     kind = DigitReader(path).to_sequence.kind  # a bad checkpoint fails here, in one line
     device = torch_device(options.accelerator)
     collect = None if options.collect is None else Path(options.collect).resolve()

@@ -290,6 +290,18 @@ def test_a_bad_checkpoint_is_one_line_and_exit_status_2(kind, tmp_path, run_here
     assert str(path) in serve_fails(run_here, tmp_path, "--ckpt_path", str(path))
 
 
+def test_a_port_out_of_range_is_one_line_and_exit_status_2(tmp_path, run_here):
+    fit_a_few_steps(tmp_path)
+    for port in ("-1", "99999"):  # socket's OverflowError before
+        line = serve_fails(run_here, tmp_path, "--ckpt_path", "last", "--port", port)
+        assert f"--port {port}" in line and "1 to 65535" in line
+    # 0 listened on a free port that the printed address did not name: a process of its own, one worker
+    # (no children), so that a server started by mistake is killed at the timeout
+    result = run_cli("serve", "--ckpt_path", "last", "--port", "0", "--workers", "1", cwd=tmp_path,
+                     check=False, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "--port 0" in result.stderr and "1 to 65535" in result.stderr
+
+
 def test_a_busy_port_and_the_old_key_variable_are_one_line_and_exit_status_2(tmp_path, run_here, monkeypatch):
     fit_a_few_steps(tmp_path)
     with socket.socket() as taken:
