@@ -37,7 +37,12 @@ from rnn_lightning.serving.command import HELP as SERVE_HELP
 from rnn_lightning.serving.command import build_parser as build_serve_parser
 from rnn_lightning.training.cpu_precision import bf16_advice
 from rnn_lightning.training.interrupt import CheckpointOnInterrupt
-from rnn_lightning.training.precision_choice import AUTO, auto_precision, auto_precision_line
+from rnn_lightning.training.precision_choice import (
+    AUTO,
+    auto_precision,
+    auto_precision_line,
+    refuse_whole_model_precision,
+)
 from rnn_lightning.training.schedules import (
     CosineAnnealingLR,
     fit_cosine_to_the_run,
@@ -178,6 +183,8 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
             # Predicting a few images needs one process; several would each hold a share of the outputs.
             if trainer.devices == "auto":
                 trainer.devices = 1
+        if self.subcommand in ("fit", "validate", "test"):  # predict runs in fp32 (above)
+            refuse_whole_model_precision(trainer.precision)
         if trainer.precision == AUTO:
             # Resolved here, not in the Trainer, so that the run's config.yaml (SaveConfigCallback saves
             # this namespace) records the precision used: rerunning it repeats the run.

@@ -2,16 +2,32 @@
 run's config.yaml records what was used. bf16-mixed on a CUDA GPU with bf16 and on a CPU whose oneDNN
 runs the LSTM's bf16 kernels on bf16 units (AMX, AVX-512 BF16); 32-true everywhere else: on an x86 CPU
 without those units bf16 is slower (or impossible: cpu_precision.py), and on ARM or Apple's GPU it is
-not measured for this model, while fp32's accuracy is (docs/time_to_accuracy.md)."""
+not measured for this model, while fp32's accuracy is (docs/time_to_accuracy.md). Also the precisions
+refused: those that convert the whole model (`WHOLE_MODEL`)."""
 
 from collections.abc import Mapping
 
 import torch
 
+from rnn_lightning.errors import UserInputError
 from rnn_lightning.training.cpu_precision import bf16_unit, cpu_bf16
 
 AUTO = "auto"
 CUDA_NAMES = ("auto", "gpu", "cuda")
+# Lightning converts the whole LightningModule to these, its torchmetrics states with it (the report's
+# counts in bf16 or fp16 lose images past 256 or 2,048), and the test's readings and figures expect the
+# fp32 weights that mixed precision keeps: refused before the run, in one line.
+WHOLE_MODEL = ("bf16-true", "16-true", "64-true", "64")
+
+
+def refuse_whole_model_precision(precision: object) -> None:
+    """A `UserInputError` for a precision that would convert the whole model (`WHOLE_MODEL`)."""
+    if str(precision) in WHOLE_MODEL:
+        raise UserInputError(
+            f"--trainer.precision {precision} is not supported: it converts the whole model, its metrics "
+            "included, to one dtype; use bf16-mixed (bf16 arithmetic on fp32 weights), 32-true, or auto "
+            "(the machine's fastest)"
+        )
 
 
 def accelerator_name(accelerator: object) -> str:

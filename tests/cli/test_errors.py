@@ -169,3 +169,20 @@ def test_fit_without_an_optimizer_names_one(capsys, tmp_path, monkeypatch):
 def test_no_subcommand_lists_every_subcommand(capsys):
     line = fail(capsys)
     assert all(name in line for name in ("fit", "validate", "test", "predict", "serve", "export")), line
+
+
+@pytest.mark.parametrize("precision", ["bf16-true", "16-true", "64-true"])
+def test_a_whole_model_precision_is_one_line_before_the_run(
+    capsys, fake_data_dir, tmp_path, monkeypatch, precision
+):
+    monkeypatch.chdir(tmp_path)  # before: trained, then a traceback from the test report's metrics
+    args = "--data.data_dir", str(fake_data_dir), "--trainer.max_steps", "2", "--trainer.precision", precision
+    line = fail(capsys, "fit", "--config", DEFAULT, *args)
+    assert f"--trainer.precision {precision}" in line and "bf16-mixed" in line
+    assert not (tmp_path / "lightning_logs").exists()  # refused before any run folder
+
+
+def test_testing_a_checkpoint_at_a_whole_model_precision_is_one_line(capsys, small_checkpoint, fake_data_dir):
+    args = "--ckpt_path", str(small_checkpoint), "--data.data_dir", str(fake_data_dir)
+    line = fail(capsys, "test", *args, "--trainer.precision", "bf16-true")
+    assert "--trainer.precision bf16-true" in line
