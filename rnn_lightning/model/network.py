@@ -34,6 +34,8 @@ class RecurrentNetwork(nn.Module):
         init: InitKind = "tf",
     ) -> None:
         super().__init__()
+        if not 0 <= dropout <= 1:  # PyTorch checks it only where it acts: between stacked layers
+            raise ValueError(f"dropout must be between 0 and 1, got {dropout}")
         self.cell = cell
         self.rnn = _CELLS[cell](
             input_size,

@@ -186,3 +186,9 @@ def test_testing_a_checkpoint_at_a_whole_model_precision_is_one_line(capsys, sma
     args = "--ckpt_path", str(small_checkpoint), "--data.data_dir", str(fake_data_dir)
     line = fail(capsys, "test", *args, "--trainer.precision", "bf16-true")
     assert "--trainer.precision bf16-true" in line
+
+
+@pytest.mark.parametrize("layers", ["1", "2"])
+def test_a_dropout_out_of_range_is_refused_whatever_the_depth(capsys, layers):
+    line = fail(capsys, "fit", "--config", DEFAULT, "--model.dropout", "1.5", "--model.num_layers", layers)
+    assert "dropout" in line and "1.5" in line
