@@ -84,7 +84,7 @@ CHECKPOINT_HELP = {
     "fit": {"ckpt_path": f"Resume from {CHECKPOINT_OPTION_HELP} (resumed exactly: data order, step, state)."},
     **{
         name: {
-            "ckpt_path": f"The weights to use: {CHECKPOINT_OPTION_HELP}.",
+            "ckpt_path": f"The weights to use (required): {CHECKPOINT_OPTION_HELP}.",
             **({"verbose": _TABLE} if name != "predict" else {}),
         }
         for name in EVALUATING
@@ -198,6 +198,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         # that a missing or unreadable file is one clear line, not a traceback from torch.load.
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if subcommand in EVALUATING and path is None:  # LightningCLI would measure a freshly built model
+            raise UserInputError(
+                f"{subcommand} needs --ckpt_path: a checkpoint file, or 'last' (the newest run's "
+                "checkpoints/last.ckpt); without one it would use an untrained model"
+            )
         self.checked_checkpoint = (path, load_checkpoint(Path(path))) if path not in (None, "last") else None
         if self.checked_checkpoint and subcommand in EVALUATING:
             self.config = adopt_reading(parser, self.config, subcommand, self.checked_checkpoint[1])

@@ -192,3 +192,11 @@ def test_testing_a_checkpoint_at_a_whole_model_precision_is_one_line(capsys, sma
 def test_a_dropout_out_of_range_is_refused_whatever_the_depth(capsys, layers):
     line = fail(capsys, "fit", "--config", DEFAULT, "--model.dropout", "1.5", "--model.num_layers", layers)
     assert "dropout" in line and "1.5" in line
+
+
+@pytest.mark.parametrize("subcommand", ["validate", "test", "predict"])
+def test_measuring_without_a_checkpoint_asks_for_one(capsys, tmp_path, monkeypatch, subcommand):
+    monkeypatch.chdir(tmp_path)  # before: an untrained model measured, its report pictures written
+    line = fail(capsys, subcommand, "--config", DEFAULT)
+    assert f"{subcommand} needs --ckpt_path" in line and "'last'" in line
+    assert not list(tmp_path.iterdir())
