@@ -1,6 +1,7 @@
 """The command line: LightningCLI with `fit`, `validate`, `test` and `predict`, plus the tutorial's report."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -249,17 +250,37 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
 
     @override
     def after_fit(self) -> None:
-        if not self.config.fit.get("test_after_fit", True) or self.trainer.interrupted:
+        if self.trainer.interrupted:  # `cli/main.py` says how to resume
             return
-        self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
-        self.report_stage("test")
-        test_held_out_folder(self.trainer, self.model, self.datamodule)
+        if self.config.fit.get("test_after_fit", True):
+            self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+            self.report_stage("test")
+            test_held_out_folder(self.trainer, self.model, self.datamodule)
+        self.say_where_the_files_are()
 
     def after_validate(self) -> None:
         self.report_stage("validate")
+        self.say_where_the_files_are()
 
     def after_test(self) -> None:
         self.report_stage("test")
+        self.say_where_the_files_are()
+
+    def after_predict(self) -> None:
+        self.say_where_the_files_are("predictions.csv")
+
+    def say_where_the_files_are(self, file: str = "") -> None:
+        """One line on stderr naming the run's folder, or `file` in it. `trainer.log_dir` broadcasts, so
+        every rank asks and rank zero prints; without a logger (`fast_dev_run`) there is no folder."""
+        log_dir = self.trainer.log_dir
+        where = None if log_dir is None else Path(os.path.normpath(log_dir)) / file
+        if where is None or not where.exists():
+            return
+        if file:
+            print_once(f"{program_name()}: the predictions are also in {where}", file=sys.stderr)
+        else:
+            guide = 'README, "What `fit` prints and writes"'
+            print_once(f"{program_name()}: this run's files are in {where}{os.sep} ({guide})", sys.stderr)
 
     def report_stage(self, stage: str) -> None:
         """The tutorial's kind of line on stdout for the test or validation just run."""

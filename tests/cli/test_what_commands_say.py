@@ -2,6 +2,7 @@
 project's own status lines and real warnings, each held to a list of allowed lines; Lightning's start-up
 lines only with `--verbose`."""
 
+import os
 import re
 import signal
 import subprocess
@@ -24,6 +25,8 @@ ALLOWED = [
     re.compile(r"^Exporting \S+ \(.*\) as ONNX\.\.\.$"),  # export's own status line
     re.compile(r"^python -m rnn_lightning: precision auto: \S+ \(.*\)$"),  # what `auto` chose, and why
     re.compile(r"^python -m rnn_lightning: --ckpt_path last is \S+$"),  # which file `last` was
+    re.compile(r"^python -m rnn_lightning: this run's files are in \S+/ \(README, .*\)$"),  # where to look
+    re.compile(r"^python -m rnn_lightning: the predictions are also in \S+predictions\.csv$"),
 ]
 LIGHTNING_START_UP = (
     "Seed set to ",
@@ -87,6 +90,21 @@ def test_fit_says_the_tutorials_lines_and_nothing_of_lightnings(fitted):
     assert re.fullmatch(r"Testing Accuracy: 0\.\d{4} \(first 128 test images, as the tutorial\)", lines[-1])
     # the stop line on a line of its own, not glued to the end of the bar
     assert re.search(r"(^|\n)`Trainer\.fit` stopped: `max_steps=3` reached\.\n", result.stderr)
+
+
+def test_each_command_ends_naming_where_its_files_are(fitted):
+    """The run's folder (predict: its predictions.csv), the last line on stderr: a newcomer need not
+    guess at lightning_logs/version_N."""
+    fit_says = stderr_lines(fitted[2].stderr)[-1]
+    folder = Path("lightning_logs") / "version_0"
+    assert fit_says.startswith(f"python -m rnn_lightning: this run's files are in {folder}{os.sep} (README")
+    validated = stderr_lines(evaluate(fitted, "validate").stderr)[-1]
+    assert re.fullmatch(
+        r"python -m rnn_lightning: this run's files are in lightning_logs.version_\d+. .*", validated
+    )
+    predicted = stderr_lines(evaluate(fitted, "predict", "--trainer.limit_predict_batches", "1").stderr)[-1]
+    written = re.fullmatch(r"python -m rnn_lightning: the predictions are also in (\S+)", predicted)
+    assert written and (fitted[0] / written[1]).is_file()
 
 
 def test_fit_writes_no_hp_metric_to_tensorboard(fitted):
