@@ -33,12 +33,16 @@ class ModelCheckpointSaves(ModelCheckpoint):
         return self._last_global_step_saved
 
     def save_last_now(self, trainer: L.Trainer) -> None:
-        """Writes `last.ckpt` of the current step, as Lightning does after a validation."""
-        self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        """Writes `last.ckpt` of the current step, as Lightning does after a validation (not under
+        `fast_dev_run`, where Lightning's own saves write nothing)."""
+        if not trainer.fast_dev_run:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def score_for_best_now(self, trainer: L.Trainer) -> None:
-        """Scores the current step's metrics for the best (top-k) checkpoints, saving one if it is best."""
-        self._save_topk_checkpoint(trainer, self._monitor_candidates(trainer))
+        """Scores the current step's metrics for the best (top-k) checkpoints, saving one if it is best
+        (not under `fast_dev_run`)."""
+        if not trainer.fast_dev_run:
+            self._save_topk_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def check_before_write(self, trainer: L.Trainer) -> None:
         """Called before every checkpoint file is written; raise to write nothing."""

@@ -70,3 +70,14 @@ def test_the_re_export_modules_are_gone_and_the_table_names_their_classes():
     for today in RENAMED.values():
         module, name = today.rsplit(".", 1)
         assert hasattr(importlib.import_module(module), name), today
+
+
+def test_a_fast_dev_run_writes_no_checkpoint(tmp_path, fake_data_dir, monkeypatch):
+    """Lightning's smoke test saves nothing; the final-step saves of `FinalStepCheckpoint` (before: a
+    `checkpoints/` folder with last.ckpt and a best file in the current folder) follow it."""
+    from rnn_lightning.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["fit", "--config", str(CONFIGS / "default.yaml"), "--data.data_dir", str(fake_data_dir)]
+    assert main([*args, "--trainer.fast_dev_run", "true", "--trainer.enable_progress_bar", "false"]) == 0
+    assert not list(tmp_path.rglob("*.ckpt")) and not (tmp_path / "checkpoints").exists()
