@@ -80,6 +80,7 @@ SUBCOMMANDS = {
 }
 
 EVALUATING = ("validate", "test", "predict")
+MAX_SEED = 2**32 - 1  # numpy's, which `seed_everything` seeds too
 _TABLE = "Print Lightning's table of metrics too (default: only with --verbose before the subcommand)."
 CHECKPOINT_HELP = {
     "fit": {"ckpt_path": f"Resume from {CHECKPOINT_OPTION_HELP} (resumed exactly: data order, step, state)."},
@@ -198,6 +199,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         # LightningCLI reads the checkpoint next to adopt its model hyper-parameters; check it first so
         # that a missing or unreadable file is one clear line, not a traceback from torch.load.
         subcommand = self.config.get("subcommand")
+        seed = (self.config[subcommand] if subcommand else self.config).get("seed_everything")
+        if not isinstance(seed, bool) and isinstance(seed, int) and not 0 <= seed <= MAX_SEED:
+            # checked before LightningCLI seeds, whose numpy refusal would be a traceback
+            seeds = f"0 to {MAX_SEED}, or true (a random one)"
+            raise UserInputError(f"--seed_everything {seed}: a seed is {seeds}")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if subcommand in EVALUATING and path is None:  # LightningCLI would measure a freshly built model
             raise UserInputError(

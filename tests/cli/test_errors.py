@@ -200,3 +200,11 @@ def test_measuring_without_a_checkpoint_asks_for_one(capsys, tmp_path, monkeypat
     line = fail(capsys, subcommand, "--config", DEFAULT)
     assert f"{subcommand} needs --ckpt_path" in line and "'last'" in line
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("seed", ["-5", str(2**32)])
+def test_a_seed_out_of_numpys_range_is_one_line(capsys, tmp_path, monkeypatch, seed):
+    monkeypatch.chdir(tmp_path)  # before: numpy's ValueError as a traceback from LightningCLI's seeding
+    line = fail(capsys, "fit", "--config", DEFAULT, "--seed_everything", seed)
+    assert f"--seed_everything {seed}" in line and str(2**32 - 1) in line
+    assert not list(tmp_path.iterdir())
