@@ -24,6 +24,7 @@ from rnn_lightning.checkpointing.files import (
 from rnn_lightning.cli.renamed_paths import PARSER_MODE as RENAMING_PARSER_MODE
 from rnn_lightning.cli.verbosity import verbose
 from rnn_lightning.data.datamodule import MNISTDataModule
+from rnn_lightning.data.labelled_folder import check_folder_exists
 from rnn_lightning.errors import UserInputError
 from rnn_lightning.export.command import HELP as EXPORT_HELP
 from rnn_lightning.export.command import build_parser as build_export_parser
@@ -176,6 +177,11 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
                 "configs/default.yaml is the tutorial's, SGD at 0.001) or name one (--optimizer "
                 "torch.optim.SGD --optimizer.lr 0.001)"
             )
+        if self.subcommand == "fit":  # folders read after training, checked before it
+            for option in ("val_path", "test_path"):
+                if (folder := config.data.get(option)) is not None:
+                    check_folder_exists(folder, f"data.{option}")
+        refuse_bad_trainer_values(trainer)
         fit_one_cycle_to_the_run(config)
         self.cosine_by_step = fit_cosine_to_the_run(config)
         if self.subcommand == "predict":
@@ -292,6 +298,20 @@ class RNNLightningCLI(DescribedSubcommands, LightningCLI):
         """The tutorial's kind of line on stdout for the test or validation just run."""
         for line in stage_report(stage, self.trainer, self.model, self.datamodule, self.images_measured):
             print_once(line)
+
+
+def refuse_bad_trainer_values(trainer) -> None:
+    """Trainer settings that Lightning takes and then fails on mid-run with a traceback (a division by a
+    zero interval) or silently misuses (a negative clipping norm flips the gradients' sign)."""
+    interval = trainer.get("val_check_interval")
+    if isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval <= 0:
+        raise UserInputError(
+            f"--trainer.val_check_interval {interval}: a number of steps (1 or more) or a share of an epoch "
+            "(over 0, at most 1)"
+        )
+    clip = trainer.get("gradient_clip_val")
+    if isinstance(clip, (int, float)) and clip < 0:
+        raise UserInputError(f"--trainer.gradient_clip_val {clip}: must not be negative (0 or null: off)")
 
 
 def test_held_out_folder(trainer: L.Trainer, model: SequenceClassifier, datamodule: MNISTDataModule) -> None:

@@ -1,7 +1,9 @@
 """The command's entry: `main` turns every user error into one line and exit status 2; `run` is what
 `python -m rnn_lightning` and the `rnn-lightning` console script call."""
 
+import os
 import sys
+import traceback
 from typing import NoReturn
 
 from rnn_lightning.cli.verbosity import take_verbose_flag, verbose
@@ -91,12 +93,24 @@ def trainer_command(args: list[str] | None) -> int:
             build_cli(args)
     except MisconfigurationException as error:  # Lightning's word for settings that contradict each other
         return refused(error)
+    except ValueError as error:  # Lightning's own check of a setting against the data (val_check_interval)
+        if not raised_by_lightning(error):
+            raise
+        return refused(error)
     except SIGTERMException as stop:
         by = getattr(stop, "stopped_by", "a signal")  # set by CheckpointOnInterrupt
         resume = "resume with the same command and --ckpt_path last"
         print(f"{program_name()}: stopped by {by}; {resume}", file=sys.stderr)
         return 130
     return 0
+
+
+def raised_by_lightning(error: BaseException) -> bool:
+    """Whether `error` was raised in Lightning's own code (its last frame there), where a ValueError is
+    Lightning refusing a setting, as its MisconfigurationException is; one from PyTorch or from this
+    project is a bug and keeps its traceback."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}lightning{os.sep}" in frames[-1].filename
 
 
 def run() -> NoReturn:

@@ -38,6 +38,15 @@ def _decode(paths: list[Path]) -> list[tuple[Tensor | None, str | None]]:
     return [load_image(path) for path in paths]
 
 
+def check_folder_exists(folder: str | Path, option: str) -> Path:
+    """`folder` as a Path; a `UserInputError` in one line if it is no folder (checked when the data module
+    is built, so that a `fit` does not train first and then fail at its test)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserInputError(f"{option} {folder}: no such folder (expected class folders: DIR/<class>/*.png)")
+    return root
+
+
 def read_labelled_folder(
     folder: str | Path, classes: list[str], option: str, workers: int = 0
 ) -> LabelledImages:
@@ -45,9 +54,7 @@ def read_labelled_folder(
     is missing or holds no images, a folder that is not a class of the model, a file at the top level, or a
     file that cannot be read as an image. Files without an image suffix (a README, `.DS_Store`) are
     skipped."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise UserInputError(f"{option} {folder}: no such folder (expected class folders: DIR/<class>/*.png)")
+    root = check_folder_exists(folder, option)
     named = "classes " + (
         ", ".join(classes) if all(len(c) < 3 for c in classes) else f"0 to {len(classes) - 1}"
     )

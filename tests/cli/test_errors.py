@@ -208,3 +208,26 @@ def test_a_seed_out_of_numpys_range_is_one_line(capsys, tmp_path, monkeypatch, s
     line = fail(capsys, "fit", "--config", DEFAULT, "--seed_everything", seed)
     assert f"--seed_everything {seed}" in line and str(2**32 - 1) in line
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        ("--trainer.val_check_interval", "0"),  # before: ZeroDivisionError after the first step
+        ("--trainer.val_check_interval", "50"),  # over the fake data's batches: Lightning's ValueError
+        ("--trainer.gradient_clip_val", "-1"),  # before: taken, and the gradients' sign flipped
+        ("--data.test_path", "no_such_folder"),  # before: trained first, then refused at the test
+    ],
+)
+def test_a_setting_that_would_fail_mid_run_is_refused_before_it(
+    capsys, fake_data_dir, tmp_path, monkeypatch, setting
+):
+    monkeypatch.chdir(tmp_path)
+    short = "--trainer.max_steps", "3"  # on a regression, a short run to fail on, not 10,000 steps
+    status = main(["fit", "--config", DEFAULT, "--data.data_dir", str(fake_data_dir), *short, *setting])
+    captured = capsys.readouterr()
+    assert status == 2 and "Traceback" not in captured.err, captured.err[-2000:]
+    ours = [line for line in captured.err.splitlines() if line.startswith("python -m rnn_lightning: error:")]
+    assert len(ours) == 1 and setting[0].removeprefix("--").split(".")[-1] in ours[0]
+    assert "Step 1," not in captured.out  # refused before the first step
+    assert not (tmp_path / "lightning_logs").exists()
