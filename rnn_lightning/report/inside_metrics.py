@@ -32,10 +32,12 @@ class GatesByRow(Metric):
         for layer, found in enumerate(inside.layers):
             for index, name in enumerate(self.names):
                 values = found.gates[name]  # (batch, points, units)
-                # summed in float64 as they are read, with no float64 copy of the batch's values
-                self.total[layer, index] += values.sum((0, 2), dtype=torch.float64)
-                norm = torch.linalg.vector_norm(values, dim=(0, 2), dtype=torch.float64)
-                self.squares[layer, index] += norm.square()
+                # each image's sum over its units in float32 (at most a layer's width of values in [-1, 1]),
+                # those summed over images in float64: no float64 copy of the batch's values, which cost
+                # more than the rest of the update
+                self.total[layer, index] += values.sum(2).sum(0, dtype=torch.float64)
+                squares = torch.linalg.vector_norm(values, dim=2).square()
+                self.squares[layer, index] += squares.sum(0, dtype=torch.float64)
         self.count += inside.contribution.numel()  # images x units
 
     @override
