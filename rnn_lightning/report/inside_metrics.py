@@ -32,9 +32,10 @@ class GatesByRow(Metric):
         for layer, found in enumerate(inside.layers):
             for index, name in enumerate(self.names):
                 values = found.gates[name]  # (batch, points, units)
-                # each image's sum over its units in float32 (at most a layer's width of values in [-1, 1]),
-                # those summed over images in float64: no float64 copy of the batch's values, which cost
-                # more than the rest of the update
+                # each image's units summed in float32 (a layer's width of values in [-1, 1]: rounding
+                # near 1e-7, under the CSV's six decimals), then the images in float64, so that it does
+                # not grow with the test set; one float64 reduction over the whole batch was slower
+                # (docs/time_to_accuracy.md)
                 self.total[layer, index] += values.sum(2).sum(0, dtype=torch.float64)
                 squares = torch.linalg.vector_norm(values, dim=2).square()
                 self.squares[layer, index] += squares.sum(0, dtype=torch.float64)
